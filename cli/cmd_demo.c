@@ -326,6 +326,7 @@ int cli_demo(unsigned workers)
     weft_builder b = weft_builder_new_multi_thread();
     b.worker_threads = workers;
     b.enable_time = true;
+    b.thread_name = "weft"; /* threads show as weft-0, weft-1, weft-blocking */
     weft_runtime *rt;
     int rc = weft_runtime_new(&b, &rt);
     if (rc < 0) {
