@@ -71,10 +71,11 @@ done
 
 # ---------------------------------------------------------------- configure
 # A configured build directory has meson's core data and a build.ninja, and meson can read
-# it back (a meson upgrade or an interrupted setup breaks that).
+# the core data back (a meson upgrade or an interrupted setup breaks that; `meson configure`
+# without options reads it, where `meson introspect` only reads cached JSON files).
 configured() {
     [ -f "$build/meson-private/coredata.dat" ] && [ -f "$build/build.ninja" ] &&
-        meson introspect "$build" --projectinfo >/dev/null 2>&1
+        meson configure "$build" >/dev/null 2>&1
 }
 
 if configured; then
