@@ -257,11 +257,12 @@ static void test_wheel_remove_then_reinsert_moves_entry(void **state)
 
 static void test_wheel_far_deadline_is_reached(void **state)
 {
-    /* 2 levels of 4 slots reach 16 ticks; 1000 is far beyond, and so is UINT32_MAX. */
+    /* 2 levels of 4 slots reach 16 ticks; 1000 is far beyond, and 2^20 much further (it is
+     * re-placed once per 16-tick turn of the top level: 65536 times). */
     weft__wheel *w = new_wheel(2, 2, 0);
     weft_timer_entry far, farther;
     arm(w, &far, 1000, 0);
-    arm(w, &farther, UINT32_MAX, 1);
+    arm(w, &farther, (uint64_t)1 << 20, 1);
     assert_int_equal(far.level, 1);
     weft_timer_entry *out[2];
     /* Stepping one tick at a time: it is re-placed many times but fires at 1000 exactly. */
@@ -272,8 +273,8 @@ static void test_wheel_far_deadline_is_reached(void **state)
     assert_int_equal(fire(w, 1000, out, 2), 1);
     assert_ptr_equal(out[0], &far);
     /* One big jump past the other: it fires, and only then. */
-    assert_int_equal(fire(w, (uint64_t)UINT32_MAX - 1, out, 2), 0);
-    assert_int_equal(fire(w, (uint64_t)UINT32_MAX + 5, out, 2), 1);
+    assert_int_equal(fire(w, ((uint64_t)1 << 20) - 1, out, 2), 0);
+    assert_int_equal(fire(w, ((uint64_t)1 << 20) + 5, out, 2), 1);
     assert_ptr_equal(out[0], &farther);
     free(w);
 }
