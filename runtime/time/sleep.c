@@ -7,12 +7,12 @@
  * time that polls, resets or drops it):
  *
  *              first poll, deadline ahead            the driver fires it
- *      IDLE ─────────────────────────────▶ ARMED ─────────────────────▶ FIRED
- *       │ ▲                                 │ ▲  reset (re-armed in place) │
- *       │ │                                 │ └────────────────────────────┤
- *       │ └──── drop (ARMED or FIRED) ──────┘                              │ poll
- *       │  first poll, deadline passed                                     ▼
- *       └─────────────────────────────────────────────────────────────▶ DONE
+ *      IDLE ------------------------------> ARMED ----------------------> FIRED
+ *       | ^                                 | ^   reset (re-armed in place) |
+ *       | |                                 | +----------------------------+
+ *       | +----- drop (ARMED or FIRED) -----+                              | poll
+ *       |  first poll, deadline passed                                     v
+ *       +--------------------------------------------------------------> DONE
  *
  *   IDLE   entry.driver == NULL, not in any wheel (after init, or after a drop)
  *   ARMED  entry.driver != NULL, in the wheel, fired == 0
