@@ -653,11 +653,13 @@ static void test_time_timeout_with_ready_inner_is_ok(void **state)
 
 /* ---------------------------------------------------------------- abort disarms
  *
- * Each task below awaits a timer that lives outside the task, in memory the test frees once
- * the aborted task's join handle has reported ECANCELLED. A timer left in the wheel would
- * then be touched by the driver after that memory is gone (when it fires, or when the driver
- * is freed at shutdown), which ASan reports. Inside a task the waker's reference would keep
- * the memory alive and hide such a bug; outside it, nothing does. */
+ * Each task below awaits an hour-long timer that lives outside the task, in memory the test
+ * frees once the aborted task's join handle has reported ECANCELLED. A timer left in the
+ * wheel would then be touched by the driver after that memory is gone (at the latest when the
+ * driver unlinks what is left at shutdown), which ASan reports; the tests also check that the
+ * entry no longer names a driver. Inside a task the waker's reference would keep the memory
+ * alive and hide such a bug; outside it, nothing does. The deadlines are far away so that no
+ * timer can fire before the abort, however slow the machine. */
 
 typedef struct sleeper_task {
     weft_async co;
@@ -669,7 +671,7 @@ static weft_poll sleeper_task_poll(weft_future *f, weft_context *cx)
 {
     sleeper_task *t = (sleeper_task *)f;
     WEFT_ASYNC_BEGIN(&t->co);
-    weft_sleep_init(t->s, weft_ms(30));
+    weft_sleep_init(t->s, weft_secs(3600));
     *t->armed = true;
     WEFT_AWAIT(&t->co, cx, t->s);
     *t->armed = false;
@@ -690,7 +692,7 @@ static weft_poll timeout_task_poll(weft_future *f, weft_context *cx)
 {
     timeout_task *t = (timeout_task *)f;
     WEFT_ASYNC_BEGIN(&t->co);
-    weft_timeout_init(t->t, weft_ms(30), &t->never->base);
+    weft_timeout_init(t->t, weft_secs(3600), &t->never->base);
     *t->armed = true;
     WEFT_AWAIT(&t->co, cx, t->t);
     *t->armed = false;
@@ -712,7 +714,7 @@ static weft_poll ticker_task_poll(weft_future *f, weft_context *cx)
 {
     ticker_task *t = (ticker_task *)f;
     WEFT_ASYNC_BEGIN(&t->co);
-    weft_interval_at_init(t->iv, weft_instant_now() + weft_ms(30), weft_ms(30));
+    weft_interval_at_init(t->iv, weft_instant_now() + weft_secs(3600), weft_secs(3600));
     weft_interval_tick_init(&t->t, t->iv);
     *t->armed = true;
     WEFT_AWAIT(&t->co, cx, &t->t);
@@ -778,8 +780,8 @@ static weft_poll abort_case_poll(weft_future *f, weft_context *cx)
     c->sleep = NULL;
     c->timeout = NULL;
     c->interval = NULL;
-    /* Outlive the aborted timers' deadlines: the driver now processes past them. */
-    weft_sleep_init(&c->s, weft_ms(60));
+    /* One more timer, so that the driver processes its wheel once more after the frees. */
+    weft_sleep_init(&c->s, weft_ms(2));
     WEFT_AWAIT(&c->co, cx, &c->s);
     WEFT_ASYNC_END(&c->co);
 }
@@ -1052,7 +1054,7 @@ static weft_poll mt_case_poll(weft_future *f, weft_context *cx)
     c->left_armed = c->victim->entry.driver != NULL;
     free(c->victim);
     c->victim = NULL;
-    weft_sleep_init(&c->s, weft_ms(40)); /* past the victim's 30 ms deadline */
+    weft_sleep_init(&c->s, weft_ms(2)); /* the driver processes its wheel after the free */
     WEFT_AWAIT(&c->co, cx, &c->s);
     WEFT_ASYNC_END(&c->co);
 }
