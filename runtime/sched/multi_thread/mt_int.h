@@ -161,6 +161,7 @@ typedef struct weft__mt_worker {
     /* Parking: any thread unparks. */
     alignas(WEFT__MT_CACHE_LINE) _Atomic uint32_t park_state; /* WEFT__MT_PARK_* */
     weft__parker parker;   /* slept on when another thread holds the driver */
+    _Atomic bool exited;   /* set by the worker as it leaves its loop; read by shutdown */
 } weft__mt_worker;
 
 struct weft__mt_shared {
@@ -174,6 +175,9 @@ struct weft__mt_shared {
     /* block_on callers currently waiting, so that shutdown can wake them. */
     alignas(WEFT__MT_CACHE_LINE) pthread_mutex_t waiters_lock;
     struct weft__mt_waiter *waiters; /* guarded by waiters_lock */
+    /* The shutting-down thread sleeps here until every worker has exited or the deadline
+     * passes; each exiting worker unparks it. */
+    weft__parker shutdown_parker;
 };
 
 /* Wake one sleeping worker if no worker is searching (the caller published work first). Any
