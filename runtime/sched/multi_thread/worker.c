@@ -137,16 +137,16 @@ static void schedule_local(weft__mt_worker *w, weft_task *t, bool is_yield)
 static void mt_schedule(weft__sched *sched, weft_task *t, bool is_yield)
 {
     weft__mt_shared *s = shared_of(sched);
+    if (atomic_load_explicit(&sched->rt->closed, memory_order_acquire)) {
+        weft__task_drop_notified(t);
+        return;
+    }
     weft__mt_worker *w = current_worker(s);
     if (w) {
         schedule_local(w, t, is_yield);
         return;
     }
-    if (atomic_load_explicit(&sched->rt->closed, memory_order_acquire)) {
-        weft__task_drop_notified(t);
-        return;
-    }
-    /* Closed injection queues drop the task themselves (shutdown raced with us). */
+    /* A closed injection queue drops the task itself (shutdown raced with the check above). */
     weft__mt_inject_push(&s->inject, t);
     /* Liveness depends on this one: no worker will look unless someone is searching. */
     weft__mt_notify_parked(s);
@@ -337,9 +337,9 @@ static void *worker_main(void *arg)
  * waker may outlive the call (a task may hold one), so the waiter is reference-counted: the
  * call holds one reference, each clone another. */
 typedef struct weft__mt_waiter {
-    _Atomic size_t refs;
-    weft__parker parker;                   /* the block_on thread sleeps here */
-    struct weft__mt_waiter *next, *prev;   /* in shared->waiters, under waiters_lock */
+    _Atomic size_t refs;                 /* the call's + one per waker clone; any thread */
+    weft__parker parker;                 /* parked on by the block_on thread only */
+    struct weft__mt_waiter *next, *prev; /* in shared->waiters, guarded by waiters_lock */
 } weft__mt_waiter;
 
 static const weft_waker_vtable waiter_vt;
