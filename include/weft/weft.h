@@ -6,6 +6,7 @@
 #include <weft/future.h>
 #include <weft/runtime.h>
 #include <weft/task.h>
+#include <weft/resource.h>
 #include <weft/time.h>
 
 #endif

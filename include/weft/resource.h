@@ -1,0 +1,70 @@
+/* weft/resource.h - what every channel and synchronisation primitive is to the tools.
+ *
+ * Each primitive embeds a weft_resource: an id, a kind, a name and the source line that created
+ * it. The runtime reports the resource's creation, its state changes and every task that goes
+ * to sleep on it (what operation, at which line) through the instrumentation hooks. That is how
+ * the console can say "task 7 'transfer' waits for mutex 'account_b' at bank.c:42, held by
+ * task 9", and how the deterministic scheduler draws wait-for cycles.
+ *
+ * Constructors take the name and capture the caller's location with a macro, e.g.
+ *     weft_mutex_init(&m, "account_b");   // records bank.c:17
+ */
+#ifndef WEFT_RESOURCE_H
+#define WEFT_RESOURCE_H
+
+#include <weft/future.h>
+
+/* X(name, label) */
+#define WEFT_RESOURCE_KINDS(X)         \
+    X(MUTEX, "mutex")                  \
+    X(RWLOCK, "rwlock")                \
+    X(SEMAPHORE, "semaphore")          \
+    X(MPSC, "mpsc")                    \
+    X(ONESHOT, "oneshot")              \
+    X(BROADCAST, "broadcast")          \
+    X(WATCH, "watch")                  \
+    X(NOTIFY, "notify")                \
+    X(BARRIER, "barrier")              \
+    X(CANCEL_TOKEN, "cancellation_token") \
+    X(BLOCKING_MUTEX, "blocking_mutex") \
+    X(TIMER, "timer")
+
+typedef enum weft_resource_kind {
+#define WEFT_RES_ENUM_(name, label) WEFT_RESOURCE_##name,
+    WEFT_RESOURCE_KINDS(WEFT_RES_ENUM_)
+#undef WEFT_RES_ENUM_
+    WEFT_RESOURCE_KIND_COUNT_
+} weft_resource_kind;
+
+/* What a task waits for on a resource (the console's "Waiting on" column). */
+#define WEFT_RESOURCE_OPS(X)  \
+    X(LOCK, "lock")           \
+    X(READ, "read")           \
+    X(WRITE, "write")         \
+    X(ACQUIRE, "acquire")     \
+    X(SEND, "send")           \
+    X(RECV, "recv")           \
+    X(CLOSED, "closed")       \
+    X(CHANGED, "changed")     \
+    X(NOTIFIED, "notified")   \
+    X(WAIT, "wait")           \
+    X(CANCELLED, "cancelled")
+
+typedef enum weft_resource_op {
+#define WEFT_RES_OP_ENUM_(name, label) WEFT_OP_##name,
+    WEFT_RESOURCE_OPS(WEFT_RES_OP_ENUM_)
+#undef WEFT_RES_OP_ENUM_
+    WEFT_OP_COUNT_
+} weft_resource_op;
+
+typedef struct weft_resource {
+    uint64_t id;              /* process-unique, never 0 once initialised */
+    const char *name;         /* borrowed; a string literal as a rule ("account_b") */
+    weft_location created_at; /* where the constructor was called */
+    weft_resource_kind kind;
+} weft_resource;
+
+const char *weft_resource_kind_name(weft_resource_kind kind);
+const char *weft_resource_op_name(weft_resource_op op);
+
+#endif

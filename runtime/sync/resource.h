@@ -1,0 +1,32 @@
+/* runtime/sync/resource.h - how a primitive reports itself (see weft/resource.h).
+ *
+ * Every primitive calls these at the matching moments; they feed the instrumentation hooks.
+ * weft__resource_wait is called when a task is about to return PENDING because of the
+ * resource (after registering its waker), with the location captured by the operation's init
+ * macro; weft__resource_wait_done when that wait ends (granted, cancelled or closed).
+ */
+#ifndef WEFT_SYNC_RESOURCE_H
+#define WEFT_SYNC_RESOURCE_H
+
+#include <weft/resource.h>
+
+#include "../rt_int.h"
+
+void weft__resource_init(weft_resource *r, weft_resource_kind kind, const char *name,
+                         weft_location where);
+void weft__resource_drop(weft_resource *r);
+
+/* The task being polled on this thread (0 outside tasks): the holder/waiter id to record. */
+static inline weft_task_id weft__resource_current_task(void)
+{
+    return weft__tls.task ? weft__tls.task->id : 0;
+}
+
+#define weft__resource_wait(r, op, where) \
+    WEFT_HOOK(resource_wait, weft__resource_current_task(), (r), (op), (where))
+#define weft__resource_wait_done(r, op) \
+    WEFT_HOOK(resource_wait_done, weft__resource_current_task(), (r), (op))
+/* A state change: `what` names it (e.g. lock_acquire), args are its attributes. */
+#define weft__resource_event(what, r, ...) WEFT_HOOK(what, (r), __VA_ARGS__)
+
+#endif
