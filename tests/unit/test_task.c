@@ -423,6 +423,14 @@ static void await_flag_drop(weft_future *f)
 
 static const weft_future_vtable await_flag_vt = {await_flag_poll, await_flag_drop, "await_flag"};
 
+static bool flag_has_waiter(flag_fut *fl)
+{
+    pthread_mutex_lock(&fl->lock);
+    bool set = weft_waker_is_set(&fl->waker);
+    pthread_mutex_unlock(&fl->lock);
+    return set;
+}
+
 static void *set_flag_thread(void *arg)
 {
     flag_fut *fl = arg;
@@ -453,7 +461,7 @@ static weft_poll remote_wake_poll(weft_future *f, weft_context *cx)
     }
     /* Make sure the task has registered its waker before the thread sets the flag: either
      * order must work, but this is the order that needs the cross-thread wake. */
-    while (!weft_waker_is_set(&r->flag->waker)) {
+    while (!flag_has_waiter(r->flag)) {
         weft_yield_now_init(&r->y);
         WEFT_AWAIT(&r->co, cx, &r->y);
     }
