@@ -547,6 +547,103 @@ static void test_task_shutdown_with_10000_pending_runs_every_drop_mt(void **stat
     check_shutdown_runs_every_drop(WEFT_MULTI_THREAD);
 }
 
+/* ---------------------------------------------------------------- cooperative budget */
+
+/* A leaf that is always ready but plays by the rules: it asks the budget first. */
+typedef struct ready_leaf {
+    weft_future base;
+} ready_leaf;
+
+static weft_poll ready_leaf_poll(weft_future *f, weft_context *cx)
+{
+    (void)f;
+    return weft_coop_proceed(cx) ? WEFT_READY : WEFT_PENDING;
+}
+
+static const weft_future_vtable ready_leaf_vt = {ready_leaf_poll, NULL, "ready_leaf"};
+
+static _Atomic bool timer_fired;
+
+/* Spins on ready leaves until the timer task says it fired. */
+typedef struct spinner {
+    weft_async co;
+    ready_leaf leaf;
+    long spins;
+} spinner;
+
+static weft_poll spinner_poll(weft_future *f, weft_context *cx)
+{
+    spinner *s = (spinner *)f;
+    WEFT_ASYNC_BEGIN(&s->co);
+    while (!atomic_load(&timer_fired)) {
+        s->leaf.base.vt = &ready_leaf_vt;
+        WEFT_AWAIT(&s->co, cx, &s->leaf);
+        s->spins++;
+    }
+    weft_task_return(cx, s->spins);
+    WEFT_ASYNC_END(&s->co);
+}
+
+static const weft_future_vtable spinner_vt = {spinner_poll, weft_async_drop, "spinner"};
+
+typedef struct timer_task {
+    weft_async co;
+    weft_sleep nap;
+} timer_task;
+
+static weft_poll timer_task_poll(weft_future *f, weft_context *cx)
+{
+    timer_task *t = (timer_task *)f;
+    WEFT_ASYNC_BEGIN(&t->co);
+    weft_sleep_init(&t->nap, weft_ms(5));
+    WEFT_AWAIT(&t->co, cx, &t->nap);
+    atomic_store(&timer_fired, true);
+    WEFT_ASYNC_END(&t->co);
+}
+
+static const weft_future_vtable timer_task_vt = {timer_task_poll, weft_async_drop, "timer"};
+
+typedef struct budget_case {
+    weft_async co;
+    weft_join_handle spin, timer;
+} budget_case;
+
+static weft_poll budget_case_poll(weft_future *f, weft_context *cx)
+{
+    budget_case *b = (budget_case *)f;
+    WEFT_ASYNC_BEGIN(&b->co);
+    {
+        timer_task t = {0};
+        weft_async_init(&t.co, &timer_task_vt);
+        b->timer = weft_spawn(&t);
+        spinner s = {0};
+        weft_async_init(&s.co, &spinner_vt);
+        b->spin = weft_spawn(&s);
+    }
+    WEFT_AWAIT(&b->co, cx, &b->spin);
+    WEFT_AWAIT(&b->co, cx, &b->timer);
+    WEFT_ASYNC_END(&b->co);
+}
+
+static const weft_future_vtable budget_case_vt = {budget_case_poll, weft_async_drop, "budget"};
+
+/* On one thread, a task that never sees PENDING from its leaves would hold the thread forever
+ * and the timer could never fire: the test would hang. The budget makes the spinner yield
+ * every WEFT_COOP_BUDGET leaves, so the driver runs and the timer task completes. */
+static void test_task_budget_lets_timer_fire_beside_spinner_ct(void **state)
+{
+    (void)state;
+    weft_runtime *rt = new_rt(WEFT_CURRENT_THREAD);
+    atomic_store(&timer_fired, false);
+    budget_case b = {0};
+    weft_async_init(&b.co, &budget_case_vt);
+    assert_int_equal(weft_block_on(rt, &b.co.base), 0);
+    assert_int_equal(b.spin.status, 0);
+    assert_int_equal(b.timer.status, 0);
+    assert_true(b.spin.value > WEFT_COOP_BUDGET); /* it did spin through several budgets */
+    weft_runtime_shutdown(rt);
+}
+
 /* ---------------------------------------------------------------- misuse */
 
 static void test_task_spawn_outside_runtime_fails_cleanly(void **state)
@@ -616,6 +713,7 @@ int main(void)
         cmocka_unit_test(test_task_wake_from_other_thread_runs_task_mt),
         cmocka_unit_test(test_task_shutdown_with_10000_pending_runs_every_drop_ct),
         cmocka_unit_test(test_task_shutdown_with_10000_pending_runs_every_drop_mt),
+        cmocka_unit_test(test_task_budget_lets_timer_fire_beside_spinner_ct),
         cmocka_unit_test(test_task_spawn_outside_runtime_fails_cleanly),
         cmocka_unit_test(test_task_block_on_inside_runtime_is_refused),
         cmocka_unit_test(test_task_builder_rejects_bad_settings),
