@@ -1,0 +1,56 @@
+/* bench/main.c - weft-bench: weft's side of the Tokio anchor (see bench/README.md).
+ *
+ *     weft-bench [FILTER]
+ *
+ * Runs every group whose key contains FILTER (all of them without one), first on a
+ * multi-thread runtime with 2 workers ("mt2"), then on a current-thread runtime ("ct"), both
+ * with timers enabled and each reused by every group of its flavour, in the anchor's order
+ * and with the anchor's keys, so that the same filter selects the same rows on both sides.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "bench.h"
+
+/* key: what the filter is matched against (the anchor's `want(...)` argument). */
+static const struct {
+    const char *key;
+    bench_fn run;
+} groups[] = {
+    {"spawn_many", bench_spawn_many}, /* spawn_many, and spawn_many_remote on mt2 */
+    {"yield_many", bench_yield_many},
+    {"chained_spawn", bench_chained_spawn},
+    {"timers_1ms", bench_timers_1ms}, /* timers_1ms_total and timers_1ms_over */
+};
+
+static weft_runtime *make_runtime(weft_flavor flavor)
+{
+    weft_builder b = flavor == WEFT_MULTI_THREAD ? weft_builder_new_multi_thread()
+                                                 : weft_builder_new_current_thread();
+    if (flavor == WEFT_MULTI_THREAD)
+        b.worker_threads = 2;
+    b.enable_time = true; /* Tokio's enable_all(), without I/O, which no row here uses */
+    weft_runtime *rt;
+    int err = weft_runtime_new(&b, &rt);
+    if (err)
+        bench_die("runtime_new", err);
+    return rt;
+}
+
+int main(int argc, char **argv)
+{
+    const char *filter = argc > 1 ? argv[1] : "";
+    static const struct {
+        weft_flavor flavor;
+        const char *name;
+    } flavors[] = {{WEFT_MULTI_THREAD, "mt2"}, {WEFT_CURRENT_THREAD, "ct"}};
+
+    for (size_t f = 0; f < sizeof flavors / sizeof flavors[0]; f++) {
+        bench_env env = {make_runtime(flavors[f].flavor), flavors[f].flavor, flavors[f].name};
+        for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
+            if (strstr(groups[g].key, filter))
+                groups[g].run(&env);
+        weft_runtime_shutdown(env.rt);
+    }
+    return 0;
+}
