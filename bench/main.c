@@ -6,8 +6,12 @@
  * multi-thread runtime with 2 workers ("mt2"), then on a current-thread runtime ("ct"), both
  * with timers enabled and each reused by every group of its flavour, in the anchor's order
  * and with the anchor's keys, so that the same filter selects the same rows on both sides.
+ *
+ * WEFT_BENCH_VARIANT=mt2 (or ct) in the environment runs one flavour only: for profiling one
+ * row with perf or strace, not for compare.sh, which expects both.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bench.h"
@@ -40,12 +44,15 @@ static weft_runtime *make_runtime(weft_flavor flavor)
 int main(int argc, char **argv)
 {
     const char *filter = argc > 1 ? argv[1] : "";
+    const char *only = getenv("WEFT_BENCH_VARIANT");
     static const struct {
         weft_flavor flavor;
         const char *name;
     } flavors[] = {{WEFT_MULTI_THREAD, "mt2"}, {WEFT_CURRENT_THREAD, "ct"}};
 
     for (size_t f = 0; f < sizeof flavors / sizeof flavors[0]; f++) {
+        if (only && *only && strcmp(only, flavors[f].name) != 0)
+            continue;
         bench_env env = {make_runtime(flavors[f].flavor), flavors[f].flavor, flavors[f].name};
         for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
             if (strstr(groups[g].key, filter))
