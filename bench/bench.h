@@ -62,6 +62,9 @@ void bench_die(const char *what, int err) __attribute__((noreturn));
 /* The groups (one file each). */
 void bench_spawn_many(const bench_env *env);
 void bench_yield_many(const bench_env *env);
+void bench_ping_pong(const bench_env *env);
+void bench_mpsc_1p1c(const bench_env *env);
+void bench_mpsc_4p1c(const bench_env *env);
 void bench_chained_spawn(const bench_env *env);
 void bench_timers_1ms(const bench_env *env);
 
