@@ -192,13 +192,14 @@ static weft_poll mpsc_run_poll(weft_future *f, weft_context *cx)
         consumer_report r = {.c = make_consumer(rx)};
         weft_async_init(&r.co, &report_vt);
         m->cons = weft_spawn(&r);
+        weft_mpsc_sender mine[MAX_TAGS];
+        for (unsigned k = 0; k < m->producers; k++)
+            assert_int_equal(weft_mpsc_sender_clone(&tx, &mine[k]), 0);
+        assert_int_equal(weft_mpsc_sender_count(&tx), m->producers + 1);
         for (unsigned k = 0; k < m->producers; k++) {
-            weft_mpsc_sender mine;
-            assert_int_equal(weft_mpsc_sender_clone(&tx, &mine), 0);
-            producer p = make_producer(mine, k, m->per);
+            producer p = make_producer(mine[k], k, m->per);
             m->prod[k] = weft_spawn(&p);
         }
-        assert_int_equal(weft_mpsc_sender_count(&tx), m->producers + 1);
         weft_mpsc_sender_drop(&tx);
     }
     for (m->i = 0; m->i < m->producers; m->i++) {
