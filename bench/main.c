@@ -23,9 +23,11 @@ static const struct {
 } groups[] = {
     {"spawn_many", bench_spawn_many}, /* spawn_many, and spawn_many_remote on mt2 */
     {"yield_many", bench_yield_many},
+#ifdef WEFT_BENCH_HAVE_MPSC
     {"ping_pong", bench_ping_pong},
     {"mpsc_1p1c", bench_mpsc_1p1c},
     {"mpsc_4p1c", bench_mpsc_4p1c},
+#endif
     {"chained_spawn", bench_chained_spawn},
     {"timers_1ms", bench_timers_1ms}, /* timers_1ms_total and timers_1ms_over */
 };
