@@ -28,7 +28,9 @@ static const struct {
     {"mpsc_1p1c", bench_mpsc_1p1c},
     {"mpsc_4p1c", bench_mpsc_4p1c},
 #endif
+#ifdef WEFT_BENCH_HAVE_ONESHOT
     {"chained_spawn", bench_chained_spawn},
+#endif
     {"timers_1ms", bench_timers_1ms}, /* timers_1ms_total and timers_1ms_over */
 };
 
