@@ -13,9 +13,10 @@
  *
  * Adding an event is one row. Rules for a row:
  *   - ids are unique and below WEFT_EV_ID_LIMIT; an id is never reused for another meaning;
- *   - at least one field; fields are listed largest first (u64, then u32/i32/str/loc, then u8) so that the payload
- *     struct has no holes; at most WEFT_EV_MAX_FIELDS fields, payload at most
- *     WEFT_EV_MAX_PAYLOAD bytes (checked at compile time in events.c);
+ *   - at least one field and at most WEFT_EV_MAX_FIELDS, payload at most WEFT_EV_MAX_PAYLOAD
+ *     bytes (both checked at compile time in events.c). Fields keep natural alignment, so
+ *     listing them largest first (u64, then 32-bit, then u8) gives the smallest record; the
+ *     resource events follow the argument order of their call sites instead;
  *   - a field's type is one of
  *       u64  uint64_t         (task ids, resource ids, counts that may be large)
  *       u32  uint32_t         (worker indices, runtime ids, small counts)
@@ -25,6 +26,8 @@
  *                              a string_def record sent earlier; 0 = none)
  *       loc  interned source location (the emitter takes a weft_location; the record holds
  *                              the id of a location_def record sent earlier; 0 = none)
+ *       res  resource         (the emitter takes a `const weft_resource *`; the record holds
+ *                              its id, a u64; NULL gives 0)
  *
  * Ids of interned strings and locations share one id space per process: an id is defined by
  * exactly one string_def or location_def record (which may be sent again, identically, e.g. in
@@ -106,47 +109,70 @@
       "a live task (snapshot); state weft_ev_task_state; waiting on resource/op, 0 if none", \
       F(u64, task) F(u64, parent) F(u64, resource) F(u32, runtime) F(str, name)              \
       F(loc, location) F(loc, wait_location) F(u8, kind) F(u8, state) F(u8, op))             \
-    /* ------------------------------------------------ resources (runtime/sync, channels) */ \
+    /* ------------------------------------------------ resources (runtime/sync, channels) \
+     * The first field of each is the resource (a `const weft_resource *` for the emitter,   \
+     * its id in the record); call sites use weft__resource_event(name, r, other fields...). \
+     * Task fields are task ids (weft__resource_current_task()); u8 `op` fields hold a       \
+     * weft_resource_op. */                                                                   \
     X(resource_create, 40, 0,                                                                \
       "resource created: kind weft_resource_kind; capacity or permits (0: unbounded/none)",  \
-      F(u64, resource) F(u64, capacity) F(str, name) F(loc, location) F(u8, kind))           \
-    X(resource_drop, 41, 0, "resource destroyed", F(u64, resource))                          \
+      F(res, resource) F(u64, capacity) F(str, name) F(loc, location) F(u8, kind))           \
+    X(resource_drop, 41, 0, "resource destroyed", F(res, resource))                          \
     X(resource_snapshot, 42, WEFT_EVF_SNAPSHOT, "a live resource (snapshot)",                \
-      F(u64, resource) F(u64, capacity) F(str, name) F(loc, location) F(u8, kind))           \
-    X(lock_acquire, 43, 0,                                                                   \
-      "task holds the lock; mode weft_ev_lock_mode; readers: read holders after",            \
-      F(u64, resource) F(u64, task) F(u32, readers) F(u8, mode))                             \
-    X(lock_release, 44, 0, "task released the lock; readers: read holders after",            \
-      F(u64, resource) F(u64, task) F(u32, readers) F(u8, mode))                             \
+      F(res, resource) F(u64, capacity) F(str, name) F(loc, location) F(u8, kind))           \
+    X(lock_acquire, 43, 0, "task now holds the lock; op lock, read or write",                \
+      F(res, resource) F(u64, task) F(u8, op))                                               \
+    X(lock_release, 44, 0, "task released the lock it held for op", F(res, resource)        \
+      F(u64, task) F(u8, op))                                                                \
     X(permit_acquire, 45, 0, "task took n permits; available: permits left after",           \
-      F(u64, resource) F(u64, task) F(u64, available) F(u32, n))                             \
-    X(permit_release, 46, 0, "task gave back n permits (forgotten: n = 0); available after", \
-      F(u64, resource) F(u64, task) F(u64, available) F(u32, n))                             \
-    X(channel_send, 47, 0, "a value entered the channel; len: values queued after",          \
-      F(u64, resource) F(u64, len))                                                          \
-    X(channel_recv, 48, 0, "a value left the channel; len: values queued after",             \
-      F(u64, resource) F(u64, len))                                                          \
-    X(channel_close, 49, 0, "channel closed; side weft_ev_close_side", F(u64, resource)     \
+      F(res, resource) F(u64, task) F(u64, n) F(u64, available))                             \
+    X(permit_release, 46, 0, "task gave back n permits; available after",                    \
+      F(res, resource) F(u64, task) F(u64, n) F(u64, available))                             \
+    X(permit_add, 47, 0, "n permits added (add_permits); available after",                   \
+      F(res, resource) F(u64, n) F(u64, available))                                          \
+    X(permit_forget, 48, 0, "n permits forgotten (forget, forget_permits); available after", \
+      F(res, resource) F(u64, n) F(u64, available))                                          \
+    X(semaphore_close, 49, 0, "semaphore closed; waiters woken with CLOSED",                 \
+      F(res, resource) F(u64, woken))                                                        \
+    X(channel_send, 50, 0, "a value entered the channel; len: values queued after",          \
+      F(res, resource) F(u64, len))                                                          \
+    X(channel_recv, 51, 0, "a value left the channel; len: values queued after",             \
+      F(res, resource) F(u64, len))                                                          \
+    X(channel_close, 52, 0, "channel closed; side weft_ev_close_side", F(res, resource)     \
       F(u8, side))                                                                           \
-    X(channel_refs, 50, 0, "sender and receiver handle counts changed",                      \
-      F(u64, resource) F(u32, senders) F(u32, receivers))                                    \
-    X(notify, 51, 0, "notify: woken waiters; mode weft_ev_notify_mode",                      \
-      F(u64, resource) F(u32, woken) F(u8, mode))                                            \
-    X(barrier_arrive, 52, 0, "task arrived: arrived count after; leader 1 on release",       \
-      F(u64, resource) F(u64, task) F(u32, arrived) F(u8, leader))                           \
-    X(resource_state, 53, 0,                                                                 \
-      "other state change: attribute weft_ev_attr now has value (version, lag, cancelled)", \
-      F(u64, resource) F(u64, value) F(u8, attr))                                            \
+    X(channel_refs, 53, 0, "sender and receiver handle counts now",                          \
+      F(res, resource) F(u32, senders) F(u32, receivers))                                    \
+    X(notify_one, 54, 0, "notify_one/notify_last: woke a waiter, or stored the permit",      \
+      F(res, resource) F(u8, woke) F(u8, stored))                                            \
+    X(notify_waiters, 55, 0, "notify_waiters woke `woken` waiters", F(res, resource)        \
+      F(u64, woken))                                                                         \
+    X(notify_received, 56, 0, "a notified() of task completed; how it was notified",         \
+      F(res, resource) F(u64, task) F(u8, how))                                              \
+    X(notify_forward, 57, 0, "a dropped notified() passed its notification on",              \
+      F(res, resource) F(u8, woke) F(u8, stored))                                            \
+    X(barrier_arrive, 58, 0, "task arrived at the barrier: `arrived` of n",                  \
+      F(res, resource) F(u64, task) F(u64, arrived) F(u64, n))                               \
+    X(barrier_release, 59, 0, "generation complete, waiters released by task (the leader)",  \
+      F(res, resource) F(u64, generation) F(u64, task))                                      \
+    X(cancel_token_child, 60, 0, "token created as a child of parent (cancelled at birth?)", \
+      F(res, resource) F(res, parent) F(u8, cancelled))                                      \
+    X(cancel_token_handles, 61, 0, "handles to the token now", F(res, resource)             \
+      F(u64, handles))                                                                       \
+    X(cancel_token_cancel, 62, 0, "token cancelled: tokens marked, waiters woken",           \
+      F(res, resource) F(u64, tokens) F(u64, woken))                                         \
+    X(resource_state, 63, 0,                                                                 \
+      "other state change: attribute weft_ev_attr now has value (watch version, lag...)",   \
+      F(res, resource) F(u64, value) F(u8, attr))                                            \
     /* ------------------------------------------------ time and I/O */                      \
-    X(timer_arm, 60, 0, "timer (entry address) armed for deadline (ns, runtime clock)",      \
+    X(timer_arm, 70, 0, "timer (entry address) armed for deadline (ns, runtime clock)",      \
       F(u64, timer) F(u64, deadline) F(u64, task))                                           \
-    X(timer_fire, 61, 0, "timer fired", F(u64, timer))                                       \
-    X(io_register, 62, 0, "I/O source registered: fd, interest bits (1 read, 2 write)",      \
+    X(timer_fire, 71, 0, "timer fired", F(u64, timer))                                       \
+    X(io_register, 72, 0, "I/O source registered: fd, interest bits (1 read, 2 write)",      \
       F(u64, source) F(u32, fd) F(u8, interest))                                             \
-    X(io_ready, 63, 0, "I/O source became ready: readiness bits", F(u64, source)            \
+    X(io_ready, 73, 0, "I/O source became ready: readiness bits", F(u64, source)            \
       F(u8, readiness))                                                                      \
     /* ------------------------------------------------ deterministic scheduler (replay/) */ \
-    X(schedule_decision, 70, 0, "step: chose task among `runnable` runnable tasks",           \
+    X(schedule_decision, 80, 0, "step: chose task among `runnable` runnable tasks",           \
       F(u64, step) F(u64, task) F(u32, runnable))
 
 /* ---------------------------------------------------------------- limits */
@@ -163,6 +189,7 @@ typedef enum weft_ev_ftype {
     WEFT_FT_U8,
     WEFT_FT_STR,
     WEFT_FT_LOC,
+    WEFT_FT_RES,
 } weft_ev_ftype;
 
 /* The type a field has in the payload struct (a record). */
@@ -173,6 +200,7 @@ typedef enum weft_ev_ftype {
 #define WEFT__REC_T_u8 uint8_t
 #define WEFT__REC_T_str uint32_t
 #define WEFT__REC_T_loc uint32_t
+#define WEFT__REC_T_res uint64_t
 #define WEFT__FT_ENUM(t) WEFT__FT_ENUM_##t
 #define WEFT__FT_ENUM_u64 WEFT_FT_U64
 #define WEFT__FT_ENUM_u32 WEFT_FT_U32
@@ -180,6 +208,7 @@ typedef enum weft_ev_ftype {
 #define WEFT__FT_ENUM_u8 WEFT_FT_U8
 #define WEFT__FT_ENUM_str WEFT_FT_STR
 #define WEFT__FT_ENUM_loc WEFT_FT_LOC
+#define WEFT__FT_ENUM_res WEFT_FT_RES
 
 /* ---------------------------------------------------------------- ids */
 #define WEFT__EV_NOFIELD(t, n)
@@ -233,32 +262,17 @@ typedef enum weft_ev_task_state {
     WEFT_TASKST_RUNNING = 2,   /* being polled */
 } weft_ev_task_state;
 
-/* lock_acquire/lock_release.mode */
-typedef enum weft_ev_lock_mode {
-    WEFT_LOCK_WRITE = 0, /* exclusive: a mutex, a blocking mutex, an rwlock's writer */
-    WEFT_LOCK_READ = 1,  /* shared: an rwlock's reader */
-} weft_ev_lock_mode;
-
 /* channel_close.side */
 typedef enum weft_ev_close_side {
     WEFT_CLOSE_SENDERS = 0,  /* the last sender went away */
     WEFT_CLOSE_RECEIVER = 1, /* the receiver closed or went away */
 } weft_ev_close_side;
 
-/* notify.mode */
-typedef enum weft_ev_notify_mode {
-    WEFT_NOTIFY_ONE = 0,      /* notify_one (woken 0: a permit was stored) */
-    WEFT_NOTIFY_WAITERS = 1,  /* notify_waiters */
-    WEFT_NOTIFY_CANCEL = 2,   /* a cancellation token fired */
-} weft_ev_notify_mode;
-
 /* resource_state.attr */
 typedef enum weft_ev_attr {
     WEFT_ATTR_VERSION = 0,   /* watch: version after a send */
     WEFT_ATTR_LAGGED = 1,    /* broadcast: values a receiver skipped */
-    WEFT_ATTR_CANCELLED = 2, /* cancellation token: 1 once cancelled */
-    WEFT_ATTR_CLOSED = 3,    /* semaphore: 1 once closed */
-    WEFT_ATTR_PERMITS = 4,   /* semaphore: permits added (add_permits); value = available */
+    WEFT_ATTR_RECEIVERS = 2, /* watch/broadcast: receiver count */
 } weft_ev_attr;
 
 /* ---------------------------------------------------------------- descriptors */

@@ -61,4 +61,8 @@ int weft__reader_open_fail(int err, const char *fmt, ...) __attribute__((format(
  * every event; exposed for backends that preload their tables, e.g. from a strings table). */
 void weft__reader_learn(weft_reader *r, const weft_event *ev);
 
+/* Read a segment image in the caller's memory (64-byte aligned, `size` bytes, not freed) as
+ * if it were a live segment of a program that has exited: for the fuzz target and tests. */
+int weft__reader_open_image(void *map, size_t size, unsigned flags, weft_reader **out);
+
 #endif

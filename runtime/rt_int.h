@@ -160,6 +160,14 @@ struct weft_task {
     unsigned char kind;           /* enum weft__task_kind */
     /* Set by the runner once the future was dropped or finished; owned by the runner. */
     bool future_done;
+#if WEFT_INSTRUMENT
+    /* What the task waits on, for the instrumentation's snapshots: written by the task's
+     * poller in the task_wait / task_wait_done hooks (only while tracing), read by the
+     * snapshot thread; 0 = not waiting on a resource. */
+    _Atomic uint64_t trace_wait_res;
+    _Atomic uint32_t trace_wait_loc;  /* interned location of the await */
+    _Atomic uint8_t trace_wait_op;    /* weft_resource_op */
+#endif
     size_t future_size;
     alignas(max_align_t) unsigned char future[];
 };

@@ -39,6 +39,8 @@ int weft_runtime_new(const weft_builder *b, weft_runtime **out)
     weft_runtime *rt = calloc(1, sizeof *rt);
     if (!rt)
         return WEFT_ENOMEM;
+    /* Before any thread starts: WEFT_TRACE turns the ring sink on here. */
+    WEFT_HOOK(trace_setup, rt);
     rt->cfg = *b;
     if (!rt->cfg.thread_name)
         rt->cfg.thread_name = "weft-worker";

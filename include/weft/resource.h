@@ -57,11 +57,29 @@ typedef enum weft_resource_op {
     WEFT_OP_COUNT_
 } weft_resource_op;
 
+/* The intrusive list node of the runtime (runtime/util/list.h), defined behind the same guard
+ * because a public header cannot include that private one. */
+#ifndef WEFT__LIST_DEFINED
+#define WEFT__LIST_DEFINED
+typedef struct weft__list {
+    struct weft__list *next, *prev;
+} weft__list;
+#endif
+
 typedef struct weft_resource {
     uint64_t id;              /* process-unique, never 0 once initialised */
     const char *name;         /* borrowed; a string literal as a rule ("account_b") */
     weft_location created_at; /* where the constructor was called */
     weft_resource_kind kind;
+    /* For the instrumentation; fixed at init except where said. */
+    uint64_t capacity;        /* permits or channel capacity at creation; 0: none/unbounded */
+    /* Re-reports the primitive's current state (holders, permits, length) through its usual
+     * events, when a reader asks for a snapshot; NULL if it has nothing to add. Called with
+     * the registry lock of runtime/sync/resource.c held: it may take the primitive's own
+     * lock, so a primitive must not call weft__resource_drop while holding that lock. */
+    void (*snapshot)(const struct weft_resource *r);
+    weft__list registry;      /* [registry lock] link among live resources, when tracing */
+    bool registered;          /* [owner] in the registry (tracing was on at init) */
 } weft_resource;
 
 const char *weft_resource_kind_name(weft_resource_kind kind);

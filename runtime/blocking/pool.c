@@ -170,6 +170,7 @@ static void *pool_thread_main(void *arg)
     weft__tls.sched_local = NULL;
     weft__tls.task = NULL;
     weft__tls.budget = -1;
+    WEFT_HOOK(thread_enter, p->sched.rt, WEFT_THREAD_BLOCKING, 0);
 
     pthread_mutex_lock(&p->lock);
     for (;;) {

@@ -14,7 +14,13 @@
 
 void weft__resource_init(weft_resource *r, weft_resource_kind kind, const char *name,
                          weft_location where);
+/* The same with the capacity (permits, channel bound) that resource_create reports. */
+void weft__resource_init_cap(weft_resource *r, weft_resource_kind kind, const char *name,
+                             weft_location where, uint64_t capacity);
+/* Call without holding the primitive's own lock (see weft/resource.h, `snapshot`). */
 void weft__resource_drop(weft_resource *r);
+/* Every live registered resource, under the registry lock (instrument/snapshot.c). */
+void weft__resource_for_each(void (*fn)(const weft_resource *r, void *arg), void *arg);
 
 /* The task being polled on this thread (0 outside tasks): the holder/waiter id to record. */
 static inline weft_task_id weft__resource_current_task(void)
@@ -26,7 +32,10 @@ static inline weft_task_id weft__resource_current_task(void)
     WEFT_HOOK(resource_wait, weft__resource_current_task(), (r), (op), (where))
 #define weft__resource_wait_done(r, op) \
     WEFT_HOOK(resource_wait_done, weft__resource_current_task(), (r), (op))
-/* A state change: `what` names it (e.g. lock_acquire), args are its attributes. */
-#define weft__resource_event(what, r, ...) WEFT_HOOK(what, (r), __VA_ARGS__)
+/* A state change: `what` is an event of instrument/events.h whose first field is the
+ * resource (lock_acquire, permit_release, channel_send, ...); the other arguments are its
+ * remaining fields in table order. An event not in the table does not compile: add its row
+ * there (one line). Arguments are evaluated only while a sink is on. */
+#define weft__resource_event(what, r, ...) WEFT__EMIT(what, (r), __VA_ARGS__)
 
 #endif

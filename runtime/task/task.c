@@ -126,6 +126,11 @@ weft_task *weft__task_spawn(weft_runtime *rt, weft__sched *sched, const weft_fut
     t->spawned_at = where;
     t->kind = (unsigned char)kind;
     t->future_done = false;
+#if WEFT_INSTRUMENT
+    atomic_init(&t->trace_wait_res, 0);
+    atomic_init(&t->trace_wait_loc, 0);
+    atomic_init(&t->trace_wait_op, 0);
+#endif
     t->future_size = size;
     memcpy(t->future, fut, size);
 

@@ -12,9 +12,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Public headers whose structs embed a wait-queue node (weft/notify.h, ...) define the same
+ * struct behind the same guard, since they cannot include this private header. */
+#ifndef WEFT__LIST_DEFINED
+#define WEFT__LIST_DEFINED
 typedef struct weft__list {
     struct weft__list *next, *prev;
 } weft__list;
+#endif
 
 #define weft__container_of(ptr, type, member) \
     ((type *)(void *)((char *)(ptr) - offsetof(type, member)))

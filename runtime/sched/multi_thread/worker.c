@@ -322,7 +322,9 @@ static void *worker_main(void *arg)
     weft__tls.sched_local = w;
     weft__tls.task = NULL;
     weft__tls.budget = -1;
+    WEFT_HOOK(thread_enter, w->shared->base.rt, WEFT_THREAD_WORKER, w->index);
     run(w);
+    WEFT_HOOK(thread_leave);
     weft__tls.rt = NULL;
     weft__tls.sched_local = NULL;
     atomic_store_explicit(&w->exited, true, memory_order_release);
@@ -405,6 +407,7 @@ static int mt_block_on(weft__sched *sched, weft_future *fut)
     weft__tls.sched_local = NULL;
     weft__tls.task = NULL;
     weft__tls.budget = -1;
+    WEFT_HOOK(thread_enter, rt, WEFT_THREAD_BLOCK_ON, 0);
 
     weft_waker waker = {&waiter_vt, wt}; /* borrowed: the call's own reference */
     weft_context cx = {&waker, NULL};
@@ -418,6 +421,7 @@ static int mt_block_on(weft__sched *sched, weft_future *fut)
         }
         weft__parker_park(&wt->parker, UINT64_MAX);
     }
+    WEFT_HOOK(thread_leave);
     weft__tls = saved;
 
     pthread_mutex_lock(&s->waiters_lock);
