@@ -10,40 +10,24 @@
  *   loc             three fields: <name>_file and <name>_func (strings), <name>_line (int32)
  *   res             uint64 resource id (0 for NULL)
  *
- * How an event reaches LTTng. Each tracepoint takes one argument, a pointer to an argument
- * struct `struct weft__lttng_<name>` holding the emitter's arguments in table order, with the
- * emitter's types (a `const char *` for str, a weft_location for loc, a `const weft_resource *`
- * for res). The emitter of an event calls
- *
- *     WEFT__LTTNG_EMIT(task_spawn, task, parent, runtime, name, location, kind);
- *
- * which costs one load and a predictable branch while no session records weft:task_spawn (the
- * struct is built only when one does), and compiles to nothing in a build without LTTng
- * (WEFT_HAVE_LTTNG undefined). WEFT__LTTNG_ENABLED(name) is the branch alone, for an emitter
- * that wants to test it once before doing other work.
+ * Each tracepoint takes one argument: the emitter's argument struct, weft_evarg_<name>
+ * (hooks.h), whose members are the row's fields with the types the runtime has them in (a
+ * `const char *` for str, a weft_location for loc, a `const weft_resource *` for res). The
+ * fields are read from it only inside the probe, so nothing is converted unless a session
+ * records the event. Emitters call it through lttng_emit.h.
  *
  * Linkage: libweft defines the tracepoints (lttng_provider.c, with dynamic probe linkage) but
  * does not link lttng-ust: the probes live in a separate library, libweft-lttng.so (the same
- * lttng_provider.c built with WEFT_LTTNG_PROBES). A program records weft:* events when that
+ * lttng_provider.c built with WEFT_LTTNG_PROBES). A program records weft:* events once that
  * library is loaded into it, usually with LD_PRELOAD=libweft-lttng.so; without it every
- * tracepoint stays disabled. So a weft program never starts lttng-ust's threads or waits for
- * a session daemon unless its user asked for LTTng. See docs/book/trace-database.md.
+ * tracepoint stays disabled. So a weft program never starts lttng-ust's threads or waits for a
+ * session daemon unless its user asked for LTTng. See docs/book/trace-database.md.
  *
- * This header is read several times by <lttng/tracepoint-event.h> (the multi-read guard
- * below); everything that must appear once is outside that part.
+ * Read several times by <lttng/tracepoint-event.h> (the multi-read guard below); what must
+ * appear once is in the first part.
  */
-#ifndef WEFT_HAVE_LTTNG
 
-/* ---------------------------------------------------------------- built without LTTng */
-#ifndef WEFT_INSTRUMENT_LTTNG_PROVIDER_OFF_H
-#define WEFT_INSTRUMENT_LTTNG_PROVIDER_OFF_H
-#define WEFT__LTTNG_ENABLED(name) 0
-#define WEFT__LTTNG_EMIT(name, ...) ((void)0)
-#endif
-
-#else /* WEFT_HAVE_LTTNG */
-
-/* ---------------------------------------------------------------- once: argument structs */
+/* ---------------------------------------------------------------- once */
 #ifndef WEFT_INSTRUMENT_LTTNG_PROVIDER_ONCE_H
 #define WEFT_INSTRUMENT_LTTNG_PROVIDER_ONCE_H
 
@@ -53,25 +37,7 @@
 #include <weft/resource.h>
 
 #include "events.h"
-
-/* The type an emitter argument has, per field type of events.h. */
-#define WEFT__LTTNG_T(t) WEFT__LTTNG_T_##t
-#define WEFT__LTTNG_T_u64 uint64_t
-#define WEFT__LTTNG_T_u32 uint32_t
-#define WEFT__LTTNG_T_i32 int32_t
-#define WEFT__LTTNG_T_u8 uint8_t
-#define WEFT__LTTNG_T_str const char *
-#define WEFT__LTTNG_T_loc weft_location
-#define WEFT__LTTNG_T_res const weft_resource *
-
-#define WEFT__LTTNG_ARG_FIELD(t, n) WEFT__LTTNG_T(t) n;
-#define WEFT__LTTNG_ARG_STRUCT(name, id, flags, doc, fields) \
-    struct weft__lttng_##name {                             \
-        fields                                              \
-    };
-WEFT_EVENTS(WEFT__LTTNG_ARG_STRUCT, WEFT__LTTNG_ARG_FIELD)
-#undef WEFT__LTTNG_ARG_STRUCT
-#undef WEFT__LTTNG_ARG_FIELD
+#include "hooks.h"
 
 /* A NULL string would crash the probe: LTTng records "" instead. */
 static inline const char *weft__lttng_str(const char *s)
@@ -79,7 +45,7 @@ static inline const char *weft__lttng_str(const char *s)
     return s ? s : "";
 }
 
-/* CTF fields of one table field, reading the argument struct `weft__a`. */
+/* CTF fields of one table field, read from the argument struct `weft__a`. */
 #define WEFT__LTTNG_CTF(t, n) WEFT__LTTNG_CTF_##t(n)
 #define WEFT__LTTNG_CTF_u64(n) lttng_ust_field_integer(uint64_t, n, weft__a->n)
 #define WEFT__LTTNG_CTF_u32(n) lttng_ust_field_integer(uint32_t, n, weft__a->n)
@@ -94,9 +60,9 @@ static inline const char *weft__lttng_str(const char *s)
     lttng_ust_field_integer(uint64_t, n, weft__a->n ? weft__a->n->id : 0)
 
 /* One tracepoint per row. */
-#define WEFT__LTTNG_EVENT(name, id, flags, doc, fields)                          \
-    LTTNG_UST_TRACEPOINT_EVENT(weft, name,                                       \
-                               LTTNG_UST_TP_ARGS(const struct weft__lttng_##name *, weft__a), \
+#define WEFT__LTTNG_EVENT(name, id, flags, doc, fields)                                  \
+    LTTNG_UST_TRACEPOINT_EVENT(weft, name,                                               \
+                               LTTNG_UST_TP_ARGS(const weft_evarg_##name *, weft__a),    \
                                LTTNG_UST_TP_FIELDS(fields))
 
 #endif /* WEFT_INSTRUMENT_LTTNG_PROVIDER_ONCE_H */
@@ -120,16 +86,3 @@ WEFT_EVENTS(WEFT__LTTNG_EVENT, WEFT__LTTNG_CTF)
 #endif
 
 #include <lttng/tracepoint-event.h>
-
-/* ---------------------------------------------------------------- for the emitters */
-#ifndef WEFT__LTTNG_EMIT
-#define WEFT__LTTNG_ENABLED(name) lttng_ust_tracepoint_enabled(weft, name)
-#define WEFT__LTTNG_EMIT(name, ...)                                                     \
-    do {                                                                                \
-        if (WEFT__LTTNG_ENABLED(name))                                                  \
-            lttng_ust_do_tracepoint(weft, name,                                         \
-                                    &(const struct weft__lttng_##name){__VA_ARGS__});   \
-    } while (0)
-#endif
-
-#endif /* WEFT_HAVE_LTTNG */
