@@ -19,10 +19,8 @@
  *   next == tail      nothing new: CLOSED if no sender is left, else wait
  *
  * Everything (ring, tail, counts, waiter list and each receiver's `next`) is guarded by the
- * channel lock. A send wakes every waiting recv: it moves the whole waiter list to a list on
- * its own stack (one splice), then unlinks and wakes it in batches, unlocking between
- * batches, so nothing is woken under the lock. A recv dropped meanwhile unlinks itself from
- * that stack list under the lock; the stack list outlives the loop that empties it.
+ * channel lock. A send wakes every waiting recv with weft__chan_wake_all_unlock (wake.c),
+ * which never wakes under the lock.
  *
  * Lifetime: refs counts live handles; whoever drops it to 0 frees the channel after unlocking.
  */
@@ -55,36 +53,11 @@ static void unref_unlock(weft__broadcast_chan *c)
     }
 }
 
-/* Wake every waiting recv, lock held; returns with it released (see the top comment). */
+/* Wake every waiting recv, lock held; returns with it released (see wake.c). */
 static void wake_waiters_unlock(weft__broadcast_chan *c)
 {
-    if (weft__list_empty(&c->waiters)) {
-        weft__chan_unlock(&c->lock);
-        return;
-    }
-    weft__list pending;
-    weft__list_init(&pending);
-    /* Splice the whole list onto `pending`. */
-    pending.next = c->waiters.next;
-    pending.prev = c->waiters.prev;
-    pending.next->prev = &pending;
-    pending.prev->next = &pending;
-    weft__list_init(&c->waiters);
-    for (;;) {
-        weft__wake_list wl;
-        weft__wake_list_init(&wl);
-        weft__list *n;
-        while (!weft__wake_list_full(&wl) && (n = weft__list_pop_front(&pending))) {
-            weft_broadcast_recv *f = weft__container_of(n, weft_broadcast_recv, node);
-            weft__wake_list_take(&wl, &f->waker);
-        }
-        bool more = !weft__list_empty(&pending);
-        weft__chan_unlock(&c->lock);
-        weft__wake_list_wake_all(&wl);
-        if (!more)
-            return;
-        weft__chan_lock(&c->lock);
-    }
+    weft__chan_wake_all_unlock(&c->lock, &c->waiters,
+                               WEFT__WAKER_OFFSET(weft_broadcast_recv, node, waker));
 }
 
 int weft__broadcast_channel(weft_broadcast_sender *tx, weft_broadcast_receiver *rx,

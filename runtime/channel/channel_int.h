@@ -20,6 +20,7 @@
 #define WEFT_CHANNEL_INT_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -111,6 +112,16 @@ static inline void weft__wake_list_wake_all(weft__wake_list *wl)
         weft_waker_wake(&wl->w[i]);
     wl->n = 0;
 }
+
+/* Wake every waiter in `waiters`, lock held; returns with the lock released (wake.c). Each
+ * node's waker is found `waker_offset` bytes after the node. Nothing is woken under the lock,
+ * and a waiter may drop itself at any moment (it unlinks under the lock). */
+void weft__chan_wake_all_unlock(weft__chan_mutex *lock, weft__list *waiters,
+                                ptrdiff_t waker_offset);
+
+/* The waker_offset of a waiter type whose list node and waker are fields of one struct. */
+#define WEFT__WAKER_OFFSET(type, node, waker) \
+    ((ptrdiff_t)offsetof(type, waker) - (ptrdiff_t)offsetof(type, node))
 
 /* ---------------------------------------------------------------- items
  *
