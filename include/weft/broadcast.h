@@ -49,6 +49,7 @@
  *
  * INSTRUMENTATION (resource kind "broadcast"; events of instrument/events.h, reported
  * through weft__resource_event):
+ *   resource_create reports the capacity
  *   channel_send(r, len)                    a value was stored; len = values kept after
  *   channel_recv(r, len)                    a receiver read a value; len = its unread after
  *   resource_state(r, n, WEFT_ATTR_LAGGED)  a receiver skipped n values
@@ -62,15 +63,7 @@
 #include <stddef.h>
 
 #include <weft/future.h>
-#include <weft/resource.h>
-
-/* The wait-queue node of runtime/util/list.h; public structs embed it (same guard there). */
-#ifndef WEFT__LIST_DEFINED
-#define WEFT__LIST_DEFINED
-typedef struct weft__list {
-    struct weft__list *next, *prev;
-} weft__list;
-#endif
+#include <weft/resource.h> /* weft_resource, and weft__list for the wait queues */
 
 typedef struct weft__broadcast_chan weft__broadcast_chan;
 

@@ -90,6 +90,7 @@
  *
  * INSTRUMENTATION (resource kind "mpsc"; events of instrument/events.h, reported through
  * weft__resource_event):
+ *   resource_create reports the capacity at creation (0: unbounded)
  *   channel_send(r, len)                     an item entered the buffer; len after
  *   channel_recv(r, len)                     an item left the buffer; len after
  *   channel_close(r, side)                   the receiver closed or was dropped (side
@@ -109,15 +110,7 @@
 #include <stddef.h>
 
 #include <weft/future.h>
-#include <weft/resource.h>
-
-/* The wait-queue node of runtime/util/list.h; public structs embed it (same guard there). */
-#ifndef WEFT__LIST_DEFINED
-#define WEFT__LIST_DEFINED
-typedef struct weft__list {
-    struct weft__list *next, *prev;
-} weft__list;
-#endif
+#include <weft/resource.h> /* weft_resource, and weft__list for the wait queues */
 
 /* Largest item an mpsc channel carries: a send future holds its item inline. */
 #define WEFT_MPSC_ITEM_MAX 64

@@ -68,15 +68,7 @@
 #include <stddef.h>
 
 #include <weft/future.h>
-#include <weft/resource.h>
-
-/* The wait-queue node of runtime/util/list.h; public structs embed it (same guard there). */
-#ifndef WEFT__LIST_DEFINED
-#define WEFT__LIST_DEFINED
-typedef struct weft__list {
-    struct weft__list *next, *prev;
-} weft__list;
-#endif
+#include <weft/resource.h> /* weft_resource, and weft__list for the wait queues */
 
 typedef struct weft__watch_chan weft__watch_chan;
 

@@ -85,7 +85,7 @@ int weft__broadcast_channel(weft_broadcast_sender *tx, weft_broadcast_receiver *
     weft__list_init(&c->waiters);
     c->cap = capacity;
     c->item_size = item_size;
-    weft__resource_init(&c->res, WEFT_RESOURCE_BROADCAST, name, where);
+    weft__resource_init_cap(&c->res, WEFT_RESOURCE_BROADCAST, name, where, capacity);
     tx->chan = c;
     rx->chan = c;
     rx->next = 0;

@@ -208,7 +208,7 @@ int weft__mpsc_channel(weft_mpsc_sender *tx, weft_mpsc_receiver *rx, size_t capa
     c->rx_waker = WEFT_WAKER_NONE;
     weft__list_init(&c->send_waiters);
     weft__list_init(&c->closed_waiters);
-    weft__resource_init(&c->res, WEFT_RESOURCE_MPSC, name, where);
+    weft__resource_init_cap(&c->res, WEFT_RESOURCE_MPSC, name, where, c->bound);
     tx->chan = c;
     rx->chan = c;
     return 0;

@@ -81,7 +81,7 @@ int weft__oneshot_channel(weft_oneshot_sender *tx, weft_oneshot_receiver *rx,
     c->rx_waker = WEFT_WAKER_NONE;
     c->tx_waker = WEFT_WAKER_NONE;
     c->item_size = item_size;
-    weft__resource_init(&c->res, WEFT_RESOURCE_ONESHOT, name, where);
+    weft__resource_init_cap(&c->res, WEFT_RESOURCE_ONESHOT, name, where, 1);
     tx->chan = c;
     rx->chan = c;
     return 0;
