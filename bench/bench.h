@@ -67,5 +67,7 @@ void bench_mpsc_1p1c(const bench_env *env);
 void bench_mpsc_4p1c(const bench_env *env);
 void bench_chained_spawn(const bench_env *env);
 void bench_timers_1ms(const bench_env *env);
+void bench_instrument(const bench_env *env); /* bench_instrument.c: hooks and sinks */
+void bench_mutex_8x100k(const bench_env *env);
 
 #endif

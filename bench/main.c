@@ -32,6 +32,10 @@ static const struct {
     {"chained_spawn", bench_chained_spawn},
 #endif
     {"timers_1ms", bench_timers_1ms}, /* timers_1ms_total and timers_1ms_over */
+#ifdef WEFT_BENCH_HAVE_MUTEX
+    {"mutex", bench_mutex_8x100k},
+#endif
+    {"instrument", bench_instrument}, /* instr_*: the instrumentation's overhead */
 };
 
 static weft_runtime *make_runtime(weft_flavor flavor)
