@@ -805,6 +805,13 @@ void weft_mpsc_receiver_drop(weft_mpsc_receiver *rx)
     weft__resource_event(channel_refs, &c->res, c->senders, 0);
     c->len = 0; /* buffered items are discarded */
     c->head = 0;
+    if (!c->bound) {
+        /* Nothing is pushed once the receiver is gone: give a grown ring back now rather
+         * than when the last sender goes. */
+        free(c->buf);
+        c->buf = NULL;
+        c->slots = 0;
+    }
     take_rx_waker(c, &old);
     unref_unlock(c);
     weft_waker_drop(&old);

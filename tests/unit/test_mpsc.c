@@ -585,6 +585,17 @@ static void test_mpsc_unbounded_grows_in_order(void **state)
     weft_mpsc_receiver_drop(&rx);
     assert_int_equal(weft_mpsc_unbounded_send(&tx, &out), WEFT_ECLOSED);
     weft_mpsc_sender_drop(&tx);
+
+    /* Dropping the receiver with a grown ring full of items discards them at once. */
+    assert_int_equal(weft_mpsc_unbounded_channel(&tx, &rx, sizeof(uint64_t), "drop"), 0);
+    for (uint64_t i = 0; i < 100; i++)
+        assert_int_equal(weft_mpsc_unbounded_send(&tx, &i), 0);
+    weft_mpsc_receiver_drop(&rx);
+    assert_true(weft_mpsc_sender_is_closed(&tx));
+    assert_int_equal(weft_mpsc_unbounded_send(&tx, &out), WEFT_ECLOSED);
+    weft_mpsc_permit p;
+    assert_int_equal(weft_mpsc_try_reserve(&tx, &p), WEFT_ECLOSED);
+    weft_mpsc_sender_drop(&tx);
 }
 
 /* ---------------------------------------------------------------- waiting senders, by hand
