@@ -8,6 +8,8 @@
 
 #include <weft/runtime.h>
 
+#include "rt_int.h"
+
 static _Atomic uint64_t seed_counter = 0x9E3779B97F4A7C15u;
 static _Thread_local uint64_t rand_state;
 
@@ -33,6 +35,14 @@ uint64_t weft_rand(void)
     x ^= x >> 27;
     rand_state = x;
     return x * 0x2545F4914F6CDD1Du;
+}
+
+/* The deterministic scheduler seeds the thread it runs on, so that every weft_rand a run makes
+ * follows from the run's seed. */
+void weft__rand_seed(uint64_t seed)
+{
+    uint64_t x = splitmix64(seed);
+    rand_state = x ? x : 1;
 }
 
 uint64_t weft_rand_below(uint64_t n)

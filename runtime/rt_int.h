@@ -106,6 +106,7 @@ typedef struct weft__owned_tasks {
 /* ---------------------------------------------------------------- the runtime */
 typedef struct weft__blocking_pool weft__blocking_pool;
 typedef struct weft__time_driver weft__time_driver;
+typedef struct weft__det weft__det;
 
 struct weft_runtime {
     weft_builder cfg;             /* copy of the builder, with defaults filled in */
@@ -117,6 +118,8 @@ struct weft_runtime {
     weft__owned_tasks owned;
     _Atomic bool closed;          /* shutdown has begun: schedule() drops instead of queueing */
     uint64_t id;                  /* process-unique */
+    weft__det *det;               /* the deterministic scheduler (replay/) when it is the
+                                   * backend, else NULL; fixed at creation */
 };
 
 /* ---------------------------------------------------------------- per-thread context
@@ -246,5 +249,52 @@ int weft__driver_new(weft_runtime *rt, weft__driver **out);
 void weft__driver_free(weft__driver *d);
 
 /* Time driver (time/driver.c); see time/time_int.h. */
+
+/* ---------------------------------------------------------------- deterministic scheduler
+ *
+ * The seams through which replay/ takes over a runtime (see replay/det_int.h). runtime.c calls
+ * weft__det_new first: without WEFT_SCHED or an armed exploration it leaves rt->det NULL;
+ * otherwise it sets rt->det and the virtual rt->clock. After the driver, time driver and
+ * blocking pool exist, weft__det_sched_install sets rt->sched; weft__det_discard frees a det
+ * whose runtime failed to build. */
+int weft__det_new(weft_runtime *rt);
+int weft__det_sched_install(weft_runtime *rt);
+void weft__det_discard(weft_runtime *rt);
+
+/* Seed this thread's weft_rand stream (rand.c): the deterministic scheduler's seed. */
+void weft__rand_seed(uint64_t seed);
+
+/* What primitives report, for the deterministic scheduler's wait-for graph: called through
+ * the macros of runtime/sync/resource.h. One thread-local load when the calling thread does not
+ * run a deterministic runtime. `op` is a weft_resource_op; for weft__det_resource_event, `what`
+ * is the event's name and a1, a2 its first two fields after the resource (lock_acquire: task,
+ * op; permit_acquire: task, n; others are ignored). */
+struct weft_resource;
+void weft__det_on_resource_wait(const struct weft_resource *r, int op, weft_location where);
+void weft__det_on_resource_wait_done(const struct weft_resource *r, int op);
+void weft__det_on_resource_event(const char *what, const struct weft_resource *r, uint64_t a1,
+                                 uint64_t a2);
+
+#define WEFT__DET_ACTIVE() __builtin_expect(weft__tls.rt != NULL && weft__tls.rt->det != NULL, 0)
+
+static inline void weft__det_resource_wait(const struct weft_resource *r, int op,
+                                           weft_location where)
+{
+    if (WEFT__DET_ACTIVE())
+        weft__det_on_resource_wait(r, op, where);
+}
+
+static inline void weft__det_resource_wait_done(const struct weft_resource *r, int op)
+{
+    if (WEFT__DET_ACTIVE())
+        weft__det_on_resource_wait_done(r, op);
+}
+
+static inline void weft__det_resource_event(const char *what, const struct weft_resource *r,
+                                            uint64_t a1, uint64_t a2)
+{
+    if (WEFT__DET_ACTIVE())
+        weft__det_on_resource_event(what, r, a1, a2);
+}
 
 #endif

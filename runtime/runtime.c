@@ -57,15 +57,23 @@ int weft_runtime_new(const weft_builder *b, weft_runtime **out)
     atomic_init(&rt->closed, false);
     weft__owned_init(&rt->owned);
 
-    int err = weft__driver_new(rt, &rt->driver);
+    /* WEFT_SCHED or an exploration makes the deterministic scheduler the backend, whatever
+     * the flavour; it brings the virtual clock, so it comes before the time driver. */
+    int err = weft__det_new(rt);
+    if (!err)
+        err = weft__driver_new(rt, &rt->driver);
     if (!err && rt->cfg.enable_time)
         err = weft__time_driver_new(rt->clock, time_unpark, rt->driver, &rt->time);
     if (!err)
         err = weft__blocking_pool_new(rt, &rt->blocking);
-    if (!err)
+    if (!err && rt->det)
+        err = weft__det_sched_install(rt);
+    else if (!err)
         err = rt->cfg.flavor == WEFT_CURRENT_THREAD ? weft__current_thread_new(rt, &rt->sched)
                                                     : weft__multi_thread_new(rt, &rt->sched);
     if (err) {
+        if (rt->det && !rt->sched)
+            weft__det_discard(rt);
         if (rt->blocking)
             weft__blocking_pool_free(rt->blocking);
         if (rt->time)

@@ -345,7 +345,10 @@ fail:
 
 weft__sched *weft__blocking_pool_sched(weft__blocking_pool *p)
 {
-    return &p->sched;
+    /* The deterministic scheduler runs blocking functions itself, on its one thread, and
+     * charges their virtual time (replay/det_sched.c). */
+    weft_runtime *rt = p->sched.rt;
+    return rt->det ? rt->sched : &p->sched;
 }
 
 int weft__blocking_pool_shutdown(weft__blocking_pool *p, uint64_t deadline_ns)

@@ -28,14 +28,31 @@ static inline weft_task_id weft__resource_current_task(void)
     return weft__tls.task ? weft__tls.task->id : 0;
 }
 
-#define weft__resource_wait(r, op, where) \
-    WEFT_HOOK(resource_wait, weft__resource_current_task(), (r), (op), (where))
-#define weft__resource_wait_done(r, op) \
-    WEFT_HOOK(resource_wait_done, weft__resource_current_task(), (r), (op))
+/* Each also tells the deterministic scheduler (replay/), when one runs on this thread, so
+ * that it can draw the wait-for graph of a stuck program (rt_int.h). */
+#define weft__resource_wait(r, op, where)                                                  \
+    do {                                                                                   \
+        WEFT_HOOK(resource_wait, weft__resource_current_task(), (r), (op), (where));      \
+        weft__det_resource_wait((r), (op), (where));                                       \
+    } while (0)
+#define weft__resource_wait_done(r, op)                                                    \
+    do {                                                                                   \
+        WEFT_HOOK(resource_wait_done, weft__resource_current_task(), (r), (op));          \
+        weft__det_resource_wait_done((r), (op));                                           \
+    } while (0)
 /* A state change: `what` is an event of instrument/events.h whose first field is the
  * resource (lock_acquire, permit_release, channel_send, ...); the other arguments are its
  * remaining fields in table order. An event not in the table does not compile: add its row
  * there (one line). Arguments are evaluated only while a sink is on. */
-#define weft__resource_event(what, r, ...) WEFT__EMIT(what, (r), __VA_ARGS__)
+#define weft__resource_event(what, r, ...)                                                 \
+    do {                                                                                   \
+        WEFT__EMIT(what, (r), __VA_ARGS__);                                                \
+        if (WEFT__DET_ACTIVE())                                                            \
+            weft__det_on_resource_event(#what, (r), WEFT__DET_ARG1_(__VA_ARGS__, 0),        \
+                                        WEFT__DET_ARG2_(__VA_ARGS__, 0, 0));               \
+    } while (0)
+/* The first two fields after the resource, as integers (0 when the event has fewer). */
+#define WEFT__DET_ARG1_(a, ...) ((uint64_t)(a))
+#define WEFT__DET_ARG2_(a, b, ...) ((uint64_t)(b))
 
 #endif
