@@ -32,7 +32,8 @@
  *   lock_acquire(r, task, mode)   mode = WEFT_OP_LOCK; task = the new holder (0 outside tasks)
  *   lock_release(r, task, mode)   task = the holder that released it
  * and resource_wait / resource_wait_done with operation WEFT_OP_LOCK around a lock() that had
- * to block.
+ * to block. resource_create reports capacity 1; a snapshot for a late reader re-reports the
+ * current holder as a lock_acquire.
  */
 #ifndef WEFT_BLOCKING_MUTEX_H
 #define WEFT_BLOCKING_MUTEX_H
@@ -63,8 +64,9 @@ typedef struct weft_blocking_mutex {
 #define weft_blocking_mutex_init(m, name) weft__blocking_mutex_init((m), (name), WEFT_HERE)
 void weft__blocking_mutex_init(weft_blocking_mutex *m, const char *name, weft_location where);
 
-/* Release its resources. Returns 0, or WEFT_EBUSY (and does nothing) while it is held or
- * threads wait on it. WEFT_EINVAL for NULL. */
+/* Release its resources (every initialised mutex must be destroyed: the tools keep a list of
+ * live resources). Returns 0, or WEFT_EBUSY (and does nothing) while it is held or threads
+ * wait on it. WEFT_EINVAL for NULL. */
 int weft_blocking_mutex_destroy(weft_blocking_mutex *m);
 
 /* Lock, blocking the calling thread as long as it takes (see above). The macro records the

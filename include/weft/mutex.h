@@ -39,7 +39,8 @@
  *   lock_release(r, task, mode)   task = the holder that released it
  * and resource_wait / resource_wait_done with operation WEFT_OP_LOCK. The holder's task id is
  * kept in the mutex (weft_mutex_holder) and each waiter's in its lock future, which is what
- * the wait-for graph needs.
+ * the wait-for graph needs. resource_create reports capacity 1; a snapshot for a late reader
+ * re-reports the current holder as a lock_acquire.
  */
 #ifndef WEFT_MUTEX_H
 #define WEFT_MUTEX_H
@@ -59,8 +60,9 @@ typedef struct weft_mutex {
 #define weft_mutex_init(m, name) weft__mutex_init((m), (name), WEFT_HERE)
 void weft__mutex_init(weft_mutex *m, const char *name, weft_location where);
 
-/* Release the mutex's resources. Returns 0, or WEFT_EBUSY (and does nothing) while it is
- * locked or lock futures wait on it. WEFT_EINVAL for NULL. */
+/* Release the mutex's resources (every initialised mutex must be destroyed: the tools keep a
+ * list of live resources). Returns 0, or WEFT_EBUSY (and does nothing) while it is locked or
+ * lock futures wait on it. WEFT_EINVAL for NULL. */
 int weft_mutex_destroy(weft_mutex *m);
 
 typedef struct weft_mutex_guard {

@@ -37,6 +37,8 @@
  * (a downgrade reports lock_release of the write and lock_acquire of the read together)
  * and resource_wait / resource_wait_done with operation WEFT_OP_READ or WEFT_OP_WRITE. The
  * writer's task id and the number of read guards are kept in the lock for the wait-for graph.
+ * resource_create reports max_readers as the capacity; a snapshot for a late reader re-reports
+ * the writer as a lock_acquire (readers are counted, not known by task, so not re-reported).
  */
 #ifndef WEFT_RWLOCK_H
 #define WEFT_RWLOCK_H
@@ -69,8 +71,9 @@ typedef struct weft_rwlock {
 int weft__rwlock_init(weft_rwlock *rw, size_t max_readers, const char *name,
                       weft_location where);
 
-/* Release the lock's resources. Returns 0, or WEFT_EBUSY (and does nothing) while it is held
- * or futures wait on it. WEFT_EINVAL for NULL. */
+/* Release the lock's resources (every initialised lock must be destroyed, even one whose init
+ * failed: the tools keep a list of live resources). Returns 0, or WEFT_EBUSY (and does
+ * nothing) while it is held or futures wait on it. WEFT_EINVAL for NULL. */
 int weft_rwlock_destroy(weft_rwlock *rw);
 
 typedef struct weft_rwlock_read_guard {

@@ -43,8 +43,10 @@
  *   permit_add(r, n, available)            add_permits
  *   permit_forget(r, n, available)         forget_permits, or a permit value forgotten
  *   semaphore_close(r, woken)              close, and how many waiters it failed
- * and resource_wait / resource_wait_done with operation WEFT_OP_ACQUIRE. A mutex or rwlock
- * built on a semaphore reports lock_* events instead (see their headers).
+ * and resource_wait / resource_wait_done with operation WEFT_OP_ACQUIRE. resource_create
+ * reports the initial permits as the capacity; a snapshot for a late reader re-reports the
+ * available count as permit_add with n = 0. A mutex or rwlock built on a semaphore reports
+ * lock_* events instead (see their headers).
  */
 #ifndef WEFT_SEMAPHORE_H
 #define WEFT_SEMAPHORE_H
@@ -55,14 +57,6 @@
 #include <weft/future.h>
 #include <weft/resource.h>
 #include <weft/task.h>
-
-/* The wait-queue node of runtime/util/list.h; public structs embed it (same guard there). */
-#ifndef WEFT__LIST_DEFINED
-#define WEFT__LIST_DEFINED
-typedef struct weft__list {
-    struct weft__list *next, *prev;
-} weft__list;
-#endif
 
 /* The most permits a semaphore can hold (Tokio's Semaphore::MAX_PERMITS, SIZE_MAX >> 3).
  * Larger counts are refused with WEFT_EINVAL. */
@@ -89,9 +83,10 @@ typedef struct weft_semaphore {
 int weft__semaphore_init(weft_semaphore *s, size_t permits, const char *name,
                          weft_location where);
 
-/* Release the semaphore's resources. Returns 0, or WEFT_EBUSY (and does nothing) while
- * acquires are queued on it: drop or finish them first. Permits still held must not be
- * released after this. WEFT_EINVAL for NULL. */
+/* Release the semaphore's resources (every initialised semaphore must be destroyed, even one
+ * whose init returned an error: the tools keep a list of live resources). Returns 0, or
+ * WEFT_EBUSY (and does nothing) while acquires are queued on it: drop or finish them first.
+ * Permits still held must not be released after this. WEFT_EINVAL for NULL. */
 int weft_semaphore_destroy(weft_semaphore *s);
 
 /* Permits available right now (a snapshot). 0 while anyone waits. */

@@ -28,6 +28,7 @@
 
 #include <weft/blocking_mutex.h>
 
+#include "../util/list.h"
 #include "resource.h"
 
 #define HELD_SLOTS 256
@@ -104,6 +105,15 @@ int weft__blocking_mutex_held_by_current_thread(void)
 
 /* ---------------------------------------------------------------- the mutex */
 
+/* For a reader that attaches late: who holds it, as the lock_acquire it missed. */
+static void blocking_mutex_snapshot(const weft_resource *r)
+{
+    weft_blocking_mutex *m = weft__container_of(r, weft_blocking_mutex, res);
+    if (weft_blocking_mutex_is_locked(m))
+        weft__resource_event(lock_acquire, &m->res, weft_blocking_mutex_holder(m),
+                             WEFT_OP_LOCK);
+}
+
 void weft__blocking_mutex_init(weft_blocking_mutex *m, const char *name, weft_location where)
 {
     if (!m)
@@ -114,7 +124,8 @@ void weft__blocking_mutex_init(weft_blocking_mutex *m, const char *name, weft_lo
     m->waiting = 0;
     m->holder_slot = -1;
     atomic_init(&m->holder, 0);
-    weft__resource_init(&m->res, WEFT_RESOURCE_BLOCKING_MUTEX, name, where);
+    weft__resource_init_cap(&m->res, WEFT_RESOURCE_BLOCKING_MUTEX, name, where, 1);
+    m->res.snapshot = blocking_mutex_snapshot;
 }
 
 int weft_blocking_mutex_destroy(weft_blocking_mutex *m)

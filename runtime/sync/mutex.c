@@ -45,12 +45,21 @@ static int release(weft_mutex *m)
     return rc;
 }
 
+/* For a reader that attaches late: who holds it, as the lock_acquire it missed. */
+static void mutex_snapshot(const weft_resource *r)
+{
+    weft_mutex *m = weft__container_of(r, weft_mutex, sem.res);
+    if (weft_mutex_is_locked(m))
+        weft__resource_event(lock_acquire, &m->sem.res, weft_mutex_holder(m), WEFT_OP_LOCK);
+}
+
 void weft__mutex_init(weft_mutex *m, const char *name, weft_location where)
 {
     if (!m)
         return;
-    weft__semaphore_init_kind(&m->sem, 1, WEFT_RESOURCE_MUTEX, name, where);
     atomic_init(&m->holder, 0);
+    weft__semaphore_init_kind(&m->sem, 1, WEFT_RESOURCE_MUTEX, name, where);
+    m->sem.res.snapshot = mutex_snapshot;
 }
 
 int weft_mutex_destroy(weft_mutex *m)

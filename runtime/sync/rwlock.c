@@ -83,6 +83,15 @@ static void write_release(weft_rwlock *rw)
 
 /* ---------------------------------------------------------------- the lock */
 
+/* For a reader that attaches late: the writer, as the lock_acquire it missed. Readers are
+ * only counted, not known by task, so they cannot be re-reported. */
+static void rwlock_snapshot(const weft_resource *r)
+{
+    weft_rwlock *rw = weft__container_of(r, weft_rwlock, sem.res);
+    if (weft_semaphore_available_permits(&rw->sem) == 0 && weft_rwlock_readers(rw) == 0)
+        weft__resource_event(lock_acquire, &rw->sem.res, weft_rwlock_writer(rw), WEFT_OP_WRITE);
+}
+
 int weft__rwlock_init(weft_rwlock *rw, size_t max_readers, const char *name,
                       weft_location where)
 {
@@ -93,6 +102,7 @@ int weft__rwlock_init(weft_rwlock *rw, size_t max_readers, const char *name,
     atomic_init(&rw->writer, 0);
     atomic_init(&rw->readers, 0);
     weft__semaphore_init_kind(&rw->sem, ok ? max_readers : 0, WEFT_RESOURCE_RWLOCK, name, where);
+    rw->sem.res.snapshot = rwlock_snapshot;
     if (!ok) {
         weft_semaphore_close(&rw->sem);
         return WEFT_EINVAL;

@@ -193,6 +193,14 @@ static size_t give_locked(weft_semaphore *s, size_t n, wake_list *wl)
 
 /* ---------------------------------------------------------------- shared with the locks */
 
+/* For a reader that attaches late: the available count, as a zero-permit add. Mutexes and
+ * rwlocks install their own callback (their holders matter more than a count). */
+static void semaphore_snapshot(const weft_resource *r)
+{
+    weft_semaphore *s = weft__container_of(r, weft_semaphore, res);
+    weft__resource_event(permit_add, &s->res, (size_t)0, weft_semaphore_available_permits(s));
+}
+
 void weft__semaphore_init_kind(weft_semaphore *s, size_t permits, weft_resource_kind kind,
                                const char *name, weft_location where)
 {
@@ -200,7 +208,9 @@ void weft__semaphore_init_kind(weft_semaphore *s, size_t permits, weft_resource_
     pthread_mutex_init(&s->lock, NULL);
     weft__list_init(&s->waiters);
     s->nwaiters = 0;
-    weft__resource_init(&s->res, kind, name, where);
+    weft__resource_init_cap(&s->res, kind, name, where, permits);
+    if (kind == WEFT_RESOURCE_SEMAPHORE)
+        s->res.snapshot = semaphore_snapshot;
 }
 
 int weft__semaphore_try_take(weft_semaphore *s, size_t n)
