@@ -15,7 +15,9 @@
  *   - every statement runs under a progress budget, so a crafted file cannot make a call spin
  *     for long (WEFT_EFORMAT "too much work");
  *   - a row is decoded only when its type is in the event table and each value fits its
- *     field's type; a row that does not is skipped and counted in info.bad_records;
+ *     field's type, and handed out only if its seq is above the last one (a damaged b-tree
+ *     can return rows out of key order); a row that fails is skipped and counted in
+ *     info.bad_records;
  *   - SQLite's own corruption errors become WEFT_EFORMAT with SQLite's message.
  * tests/fuzz/fuzz_trace_db.c feeds it arbitrary bytes through weft__trace_db_open_mem.
  */
@@ -55,6 +57,7 @@ typedef struct trace_reader {
     unsigned work;         /* progress callbacks in the current call */
     unsigned work_limit;
     bool done;             /* the SELECT reached its end (until seek) */
+    uint64_t next_min;     /* the smallest seq the next event may have: seq only grows */
     char program[512];
 } trace_reader;
 
@@ -97,7 +100,8 @@ static bool decode_row(trace_reader *t, sqlite3_stmt *st, weft_event *ev)
     int64_t ts = sqlite3_column_int64(st, 1);
     int64_t thread = sqlite3_column_int64(st, 2);
     int64_t type = sqlite3_column_int64(st, 3);
-    if (type <= 0 || type >= WEFT_EV_ID_LIMIT || thread < 0 || thread > (int64_t)MAX_THREADS)
+    if (seq <= 0 || type <= 0 || type >= WEFT_EV_ID_LIMIT || thread < 0 ||
+        thread > (int64_t)MAX_THREADS)
         return false;
     const weft_event_desc *d = weft_event_desc_of((unsigned)type);
     /* Names live in their own tables: a definition here would come without its text. */
@@ -176,8 +180,11 @@ static int trace_next(weft_reader *r, weft_event *ev)
             t->done = true;
             return db_fail(t, rc, "reading events");
         }
-        if (decode_row(t, t->next, ev))
+        /* A damaged b-tree can hand rows out of key order; the stream stays in seq order. */
+        if (decode_row(t, t->next, ev) && ev->seq >= t->next_min) {
+            t->next_min = ev->seq + 1;
             return 1;
+        }
         r->info.bad_records++;
     }
 }
@@ -187,6 +194,7 @@ static int trace_seek(weft_reader *r, uint64_t seq)
     trace_reader *t = (trace_reader *)r;
     sqlite3_reset(t->next);
     sqlite3_bind_int64(t->next, 1, seq > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)seq);
+    t->next_min = seq;
     t->done = false;
     return 0;
 }
