@@ -126,8 +126,17 @@ typedef struct weft_broadcast_recv {
 
 #define weft_broadcast_recv_init(f, rx, out) \
     weft__broadcast_recv_init((f), (rx), (out), WEFT_HERE)
-void weft__broadcast_recv_init(weft_broadcast_recv *f, weft_broadcast_receiver *rx, void *out,
-                               weft_location where);
+/* The *_init functions behind the init macros are inline, so that the call site's location
+ * is stored straight into the future: passing the 24-byte location by value to an out-of-line
+ * function made the compiler build it on the stack and copy it again, a store-forwarding stall
+ * on every message. The rest of the set-up is out of line (*_setup). */
+void weft__broadcast_recv_setup(weft_broadcast_recv *f, weft_broadcast_receiver *rx, void *out);
+static inline void weft__broadcast_recv_init(weft_broadcast_recv *f, weft_broadcast_receiver *rx,
+                                             void *out, weft_location where)
+{
+    f->where = where;
+    weft__broadcast_recv_setup(f, rx, out);
+}
 
 /* Receive without waiting: 0, WEFT_EEMPTY, WEFT_ELAGGED (with *lagged set, if not NULL),
  * WEFT_ECLOSED or WEFT_EINVAL, with the meanings of recv. */

@@ -221,8 +221,17 @@ typedef struct weft_mpsc_send {
 } weft_mpsc_send;
 
 #define weft_mpsc_send_init(f, tx, item) weft__mpsc_send_init((f), (tx), (item), WEFT_HERE)
-void weft__mpsc_send_init(weft_mpsc_send *f, const weft_mpsc_sender *tx, const void *item,
-                          weft_location where);
+/* The *_init functions behind the init macros are inline, so that the call site's location
+ * is stored straight into the future: passing the 24-byte location by value to an out-of-line
+ * function made the compiler build it on the stack and copy it again, a store-forwarding stall
+ * on every message. The rest of the set-up is out of line (*_setup). */
+void weft__mpsc_send_setup(weft_mpsc_send *f, const weft_mpsc_sender *tx, const void *item);
+static inline void weft__mpsc_send_init(weft_mpsc_send *f, const weft_mpsc_sender *tx,
+                                        const void *item, weft_location where)
+{
+    f->where = where;
+    weft__mpsc_send_setup(f, tx, item);
+}
 
 /* reserve: READY with status 0 and `permit` holding the reserved room, or status
  * WEFT_ECLOSED / WEFT_EINVAL (then `permit` is NULL). Take the permit out of the future
@@ -237,8 +246,13 @@ typedef struct weft_mpsc_reserve {
 } weft_mpsc_reserve;
 
 #define weft_mpsc_reserve_init(f, tx) weft__mpsc_reserve_init((f), (tx), WEFT_HERE)
-void weft__mpsc_reserve_init(weft_mpsc_reserve *f, const weft_mpsc_sender *tx,
-                             weft_location where);
+void weft__mpsc_reserve_setup(weft_mpsc_reserve *f, const weft_mpsc_sender *tx);
+static inline void weft__mpsc_reserve_init(weft_mpsc_reserve *f, const weft_mpsc_sender *tx,
+                                           weft_location where)
+{
+    f->where = where;
+    weft__mpsc_reserve_setup(f, tx);
+}
 
 /* closed: READY (status 0) once the receiver closed or was dropped, so that a producer can
  * stop producing (Tokio's Sender::closed). status WEFT_EINVAL for a dropped handle. */
@@ -251,8 +265,13 @@ typedef struct weft_mpsc_closed {
 } weft_mpsc_closed;
 
 #define weft_mpsc_closed_init(f, tx) weft__mpsc_closed_init((f), (tx), WEFT_HERE)
-void weft__mpsc_closed_init(weft_mpsc_closed *f, const weft_mpsc_sender *tx,
-                            weft_location where);
+void weft__mpsc_closed_setup(weft_mpsc_closed *f, const weft_mpsc_sender *tx);
+static inline void weft__mpsc_closed_init(weft_mpsc_closed *f, const weft_mpsc_sender *tx,
+                                          weft_location where)
+{
+    f->where = where;
+    weft__mpsc_closed_setup(f, tx);
+}
 
 /* ---------------------------------------------------------------- the receiver */
 
@@ -269,8 +288,13 @@ typedef struct weft_mpsc_recv {
 } weft_mpsc_recv;
 
 #define weft_mpsc_recv_init(f, rx, out) weft__mpsc_recv_init((f), (rx), (out), WEFT_HERE)
-void weft__mpsc_recv_init(weft_mpsc_recv *f, const weft_mpsc_receiver *rx, void *out,
-                          weft_location where);
+void weft__mpsc_recv_setup(weft_mpsc_recv *f, const weft_mpsc_receiver *rx, void *out);
+static inline void weft__mpsc_recv_init(weft_mpsc_recv *f, const weft_mpsc_receiver *rx, void *out,
+                                        weft_location where)
+{
+    f->where = where;
+    weft__mpsc_recv_setup(f, rx, out);
+}
 
 /* Receive without waiting: 0 (item copied to out, which may be NULL), WEFT_EEMPTY (nothing
  * buffered but senders remain), WEFT_ECLOSED (closed and drained), WEFT_EINVAL. */

@@ -109,8 +109,17 @@ typedef struct weft_oneshot_closed {
 } weft_oneshot_closed;
 
 #define weft_oneshot_closed_init(f, tx) weft__oneshot_closed_init((f), (tx), WEFT_HERE)
-void weft__oneshot_closed_init(weft_oneshot_closed *f, const weft_oneshot_sender *tx,
-                               weft_location where);
+/* The *_init functions behind the init macros are inline, so that the call site's location
+ * is stored straight into the future: passing the 24-byte location by value to an out-of-line
+ * function made the compiler build it on the stack and copy it again, a store-forwarding stall
+ * on every message. The rest of the set-up is out of line (*_setup). */
+void weft__oneshot_closed_setup(weft_oneshot_closed *f, const weft_oneshot_sender *tx);
+static inline void weft__oneshot_closed_init(weft_oneshot_closed *f, const weft_oneshot_sender *tx,
+                                             weft_location where)
+{
+    f->where = where;
+    weft__oneshot_closed_setup(f, tx);
+}
 
 /* ---------------------------------------------------------------- the receiver */
 
@@ -127,8 +136,13 @@ typedef struct weft_oneshot_recv {
 } weft_oneshot_recv;
 
 #define weft_oneshot_recv_init(f, rx, out) weft__oneshot_recv_init((f), (rx), (out), WEFT_HERE)
-void weft__oneshot_recv_init(weft_oneshot_recv *f, const weft_oneshot_receiver *rx, void *out,
-                             weft_location where);
+void weft__oneshot_recv_setup(weft_oneshot_recv *f, const weft_oneshot_receiver *rx, void *out);
+static inline void weft__oneshot_recv_init(weft_oneshot_recv *f, const weft_oneshot_receiver *rx,
+                                           void *out, weft_location where)
+{
+    f->where = where;
+    weft__oneshot_recv_setup(f, rx, out);
+}
 
 /* Take the value if it is there: 0, WEFT_EEMPTY, WEFT_ECLOSED, WEFT_EINVAL (see THE RULES). */
 int weft_oneshot_try_recv(const weft_oneshot_receiver *rx, void *out);

@@ -145,8 +145,17 @@ typedef struct weft_watch_closed {
 } weft_watch_closed;
 
 #define weft_watch_closed_init(f, tx) weft__watch_closed_init((f), (tx), WEFT_HERE)
-void weft__watch_closed_init(weft_watch_closed *f, const weft_watch_sender *tx,
-                             weft_location where);
+/* The *_init functions behind the init macros are inline, so that the call site's location
+ * is stored straight into the future: passing the 24-byte location by value to an out-of-line
+ * function made the compiler build it on the stack and copy it again, a store-forwarding stall
+ * on every message. The rest of the set-up is out of line (*_setup). */
+void weft__watch_closed_setup(weft_watch_closed *f, const weft_watch_sender *tx);
+static inline void weft__watch_closed_init(weft_watch_closed *f, const weft_watch_sender *tx,
+                                           weft_location where)
+{
+    f->where = where;
+    weft__watch_closed_setup(f, tx);
+}
 
 /* ---------------------------------------------------------------- receivers */
 
@@ -181,8 +190,13 @@ typedef struct weft_watch_changed {
 } weft_watch_changed;
 
 #define weft_watch_changed_init(f, rx) weft__watch_changed_init((f), (rx), WEFT_HERE)
-void weft__watch_changed_init(weft_watch_changed *f, weft_watch_receiver *rx,
-                              weft_location where);
+void weft__watch_changed_setup(weft_watch_changed *f, weft_watch_receiver *rx);
+static inline void weft__watch_changed_init(weft_watch_changed *f, weft_watch_receiver *rx,
+                                            weft_location where)
+{
+    f->where = where;
+    weft__watch_changed_setup(f, rx);
+}
 
 /* Make *out a receiver of the same channel that has seen what rx has seen: 0 or
  * WEFT_EINVAL. */

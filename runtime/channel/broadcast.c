@@ -269,15 +269,13 @@ static const weft_future_vtable recv_vt = {
     .name = "broadcast_recv",
 };
 
-void weft__broadcast_recv_init(weft_broadcast_recv *f, weft_broadcast_receiver *rx, void *out,
-                               weft_location where)
+void weft__broadcast_recv_setup(weft_broadcast_recv *f, weft_broadcast_receiver *rx, void *out)
 {
     f->base.vt = &recv_vt;
     f->rx = rx && rx->chan ? rx : NULL;
     f->out = out;
     weft__list_init(&f->node);
     f->waker = WEFT_WAKER_NONE;
-    f->where = where;
     f->lagged = 0;
     f->status = f->rx ? 0 : WEFT_EINVAL;
     f->waiting = false;

@@ -532,13 +532,11 @@ static const weft_future_vtable send_vt = {
     .name = "mpsc_send",
 };
 
-void weft__mpsc_send_init(weft_mpsc_send *f, const weft_mpsc_sender *tx, const void *item,
-                          weft_location where)
+void weft__mpsc_send_setup(weft_mpsc_send *f, const weft_mpsc_sender *tx, const void *item)
 {
     f->base.vt = &send_vt;
     f->chan = tx ? tx->chan : NULL;
     waiter_init(&f->wait);
-    f->where = where;
     f->status = f->chan ? 0 : WEFT_EINVAL;
     if (f->chan && !item && f->chan->item_size) {
         f->chan = NULL;
@@ -574,13 +572,11 @@ static const weft_future_vtable reserve_vt = {
     .name = "mpsc_reserve",
 };
 
-void weft__mpsc_reserve_init(weft_mpsc_reserve *f, const weft_mpsc_sender *tx,
-                             weft_location where)
+void weft__mpsc_reserve_setup(weft_mpsc_reserve *f, const weft_mpsc_sender *tx)
 {
     f->base.vt = &reserve_vt;
     f->chan = tx ? tx->chan : NULL;
     waiter_init(&f->wait);
-    f->where = where;
     f->status = f->chan ? 0 : WEFT_EINVAL;
     f->permit.chan = NULL;
 }
@@ -648,13 +644,11 @@ static const weft_future_vtable closed_vt = {
     .name = "mpsc_closed",
 };
 
-void weft__mpsc_closed_init(weft_mpsc_closed *f, const weft_mpsc_sender *tx,
-                            weft_location where)
+void weft__mpsc_closed_setup(weft_mpsc_closed *f, const weft_mpsc_sender *tx)
 {
     f->base.vt = &closed_vt;
     f->chan = tx ? tx->chan : NULL;
     waiter_init(&f->wait);
-    f->where = where;
     f->status = f->chan ? 0 : WEFT_EINVAL;
 }
 
@@ -720,13 +714,11 @@ static const weft_future_vtable recv_vt = {
     .name = "mpsc_recv",
 };
 
-void weft__mpsc_recv_init(weft_mpsc_recv *f, const weft_mpsc_receiver *rx, void *out,
-                          weft_location where)
+void weft__mpsc_recv_setup(weft_mpsc_recv *f, const weft_mpsc_receiver *rx, void *out)
 {
     f->base.vt = &recv_vt;
     f->chan = rx ? rx->chan : NULL;
     f->out = out;
-    f->where = where;
     f->status = f->chan ? 0 : WEFT_EINVAL;
     f->waiting = false;
 }

@@ -192,12 +192,10 @@ static const weft_future_vtable closed_vt = {
     .name = "oneshot_closed",
 };
 
-void weft__oneshot_closed_init(weft_oneshot_closed *f, const weft_oneshot_sender *tx,
-                               weft_location where)
+void weft__oneshot_closed_setup(weft_oneshot_closed *f, const weft_oneshot_sender *tx)
 {
     f->base.vt = &closed_vt;
     f->chan = tx ? tx->chan : NULL;
-    f->where = where;
     f->status = f->chan ? 0 : WEFT_EINVAL;
     f->waiting = false;
 }
@@ -268,13 +266,11 @@ static const weft_future_vtable recv_vt = {
     .name = "oneshot_recv",
 };
 
-void weft__oneshot_recv_init(weft_oneshot_recv *f, const weft_oneshot_receiver *rx, void *out,
-                             weft_location where)
+void weft__oneshot_recv_setup(weft_oneshot_recv *f, const weft_oneshot_receiver *rx, void *out)
 {
     f->base.vt = &recv_vt;
     f->chan = rx ? rx->chan : NULL;
     f->out = out;
-    f->where = where;
     f->status = f->chan ? 0 : WEFT_EINVAL;
     f->waiting = false;
 }

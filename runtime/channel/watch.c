@@ -294,13 +294,11 @@ static const weft_future_vtable closed_vt = {
     .name = "watch_closed",
 };
 
-void weft__watch_closed_init(weft_watch_closed *f, const weft_watch_sender *tx,
-                             weft_location where)
+void weft__watch_closed_setup(weft_watch_closed *f, const weft_watch_sender *tx)
 {
     f->base.vt = &closed_vt;
     f->chan = tx ? tx->chan : NULL;
     waiter_init(&f->wait);
-    f->where = where;
     f->status = f->chan ? 0 : WEFT_EINVAL;
     f->waiting = false;
 }
@@ -421,13 +419,11 @@ static const weft_future_vtable changed_vt = {
     .name = "watch_changed",
 };
 
-void weft__watch_changed_init(weft_watch_changed *f, weft_watch_receiver *rx,
-                              weft_location where)
+void weft__watch_changed_setup(weft_watch_changed *f, weft_watch_receiver *rx)
 {
     f->base.vt = &changed_vt;
     f->rx = rx && rx->chan ? rx : NULL;
     waiter_init(&f->wait);
-    f->where = where;
     f->status = f->rx ? 0 : WEFT_EINVAL;
     f->waiting = false;
 }
