@@ -427,8 +427,9 @@ static void use_room(weft__mpsc_chan *c, want_kind kind, bool granted, const voi
     take_rx_waker(c, wake);
 }
 
-/* The poll shared by send and reserve. On READY sets *status (and the permit). */
-static weft_poll sender_poll(weft__mpsc_chan *c, weft_mpsc_waiter *w, weft_location where,
+/* The poll shared by send and reserve. On READY sets *status (and the permit). `where` is
+ * passed by address: it is only read when tracing. */
+static weft_poll sender_poll(weft__mpsc_chan *c, weft_mpsc_waiter *w, const weft_location *where,
                              want_kind kind, const void *item, weft_mpsc_permit *permit,
                              int *status, weft_context *cx)
 {
@@ -454,7 +455,7 @@ static weft_poll sender_poll(weft__mpsc_chan *c, weft_mpsc_waiter *w, weft_locat
         w->waker = weft_waker_clone(cx->waker);
         w->state = W_QUEUED;
         weft__chan_unlock(&c->lock);
-        weft__resource_wait(&c->res, WEFT_OP_SEND, where);
+        weft__resource_wait(&c->res, WEFT_OP_SEND, *where);
         return WEFT_PENDING;
     case W_QUEUED:
         weft_waker_register(&w->waker, cx);
@@ -511,7 +512,7 @@ static weft_poll send_poll(weft_future *fut, weft_context *cx)
     weft_mpsc_send *f = (weft_mpsc_send *)fut;
     if (!f->chan)
         return WEFT_READY; /* completed before, or made from a dropped handle */
-    weft_poll r = sender_poll(f->chan, &f->wait, f->where, WANT_SEND, f->item, NULL,
+    weft_poll r = sender_poll(f->chan, &f->wait, &f->where, WANT_SEND, f->item, NULL,
                               &f->status, cx);
     if (r == WEFT_READY)
         f->chan = NULL;
@@ -551,7 +552,7 @@ static weft_poll reserve_poll(weft_future *fut, weft_context *cx)
     weft_mpsc_reserve *f = (weft_mpsc_reserve *)fut;
     if (!f->chan)
         return WEFT_READY;
-    weft_poll r = sender_poll(f->chan, &f->wait, f->where, WANT_PERMIT, NULL, &f->permit,
+    weft_poll r = sender_poll(f->chan, &f->wait, &f->where, WANT_PERMIT, NULL, &f->permit,
                               &f->status, cx);
     if (r == WEFT_READY)
         f->chan = NULL;
