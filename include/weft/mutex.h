@@ -92,7 +92,8 @@ weft_task_id weft_mutex_holder(const weft_mutex *m);
  *
  * READY means "you hold the mutex": status == 0 and `guard` holds it. status == WEFT_EINVAL
  * (READY at once, guard empty) for a NULL mutex. The init macro records the await location;
- * call it next to the WEFT_AWAIT. May be copied until its first poll, never after. */
+ * call it next to the WEFT_AWAIT. May be copied until its first poll, never after; may be
+ * re-initialised once READY or dropped, never while pending. */
 typedef struct weft_mutex_lock {
     weft_future base;
     weft_mutex *m;              /* [owner] borrowed */

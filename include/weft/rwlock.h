@@ -106,7 +106,8 @@ weft_task_id weft_rwlock_writer(const weft_rwlock *rw);
  *
  * READY means the lock is held: status == 0 and `guard` holds it. status == WEFT_EINVAL (READY
  * at once) for a NULL lock or one whose init failed. The init macros record the await
- * location. Each future may be copied until its first poll, never after. */
+ * location. Each future may be copied until its first poll, never after; it may be
+ * re-initialised once READY or dropped, never while pending. */
 typedef struct weft_rwlock_read {
     weft_future base;
     weft_rwlock *rw;               /* [owner] borrowed */

@@ -157,7 +157,8 @@ int weft_semaphore_try_acquire_many(weft_semaphore *s, size_t n, weft_semaphore_
  *                          assigned permits were given back)
  *   status == WEFT_EINVAL  NULL semaphore, or n > WEFT_SEMAPHORE_MAX_PERMITS (READY at once)
  * Cancel safety: see the top of this file. The future may be copied until its first poll,
- * never after (it may be in the semaphore's queue).
+ * never after (it may be in the semaphore's queue). Re-initialising it for another await (the
+ * usual loop) is fine once it returned READY or was dropped, never while it is pending.
  *
  * The init macros record their call site as the await location the console shows: call them
  * right next to the WEFT_AWAIT.

@@ -14,8 +14,10 @@
  *   - `writer` is set by the task that just got every permit and cleared before they are
  *     given back; `readers` is incremented after a read permit is taken and decremented
  *     before it is given back, so neither ever counts a holder that has not got the lock;
- *   - a release is limited to max_readers permits in the semaphore, so releasing a guard
- *     that was never acquired is refused rather than inflating the lock.
+ *   - a release may never leave more free permits than max_readers (the semaphore checks,
+ *     counting what the head waiter has collected), so a stray guard released on a free lock
+ *     is refused rather than inflating it. One released while other guards are held cannot
+ *     be told from a real one and is taken: guards are one owner each.
  *
  * A lock whose init was refused (bad max_readers) is a closed semaphore; its acquires report
  * WEFT_ECLOSED, which the futures here turn into WEFT_EINVAL.
