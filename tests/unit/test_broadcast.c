@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 #include <weft/broadcast.h>
@@ -29,6 +30,54 @@ static void run_on(weft_flavor flavor, weft_future *root)
     assert_int_equal(weft_runtime_new(&b, &rt), 0);
     assert_int_equal(weft_block_on(rt, root), 0);
     weft_runtime_shutdown(rt);
+}
+
+/* ---------------------------------------------------------------- a counting waker
+ *
+ * Each waiter gets its own, so the test can check that every waiter was woken exactly once
+ * and that every clone the channel took was given back (woken or dropped): no waker leaks. */
+typedef struct counting_waker {
+    int clones, wakes, drops;
+} counting_waker;
+
+static const weft_waker_vtable counting_vt;
+
+static weft_waker cw_clone(const void *d)
+{
+    ((counting_waker *)d)->clones++;
+    return (weft_waker){&counting_vt, d};
+}
+
+static void cw_wake(const void *d)
+{
+    ((counting_waker *)d)->wakes++;
+}
+
+static void cw_wake_by_ref(const void *d)
+{
+    ((counting_waker *)d)->wakes++;
+    ((counting_waker *)d)->clones++; /* by reference: the handle stays, count it as kept */
+}
+
+static void cw_drop(const void *d)
+{
+    ((counting_waker *)d)->drops++;
+}
+
+static const weft_waker_vtable counting_vt = {cw_clone, cw_wake, cw_wake_by_ref, cw_drop};
+
+/* Poll `f` as the task that `cw` wakes. */
+static weft_poll poll_with(weft_future *f, counting_waker *cw)
+{
+    weft_waker w = {&counting_vt, cw};
+    weft_context cx = {&w, NULL};
+    return weft_future_poll(f, &cx);
+}
+
+static void assert_woken_once_nothing_leaked(const counting_waker *cw)
+{
+    assert_int_equal(cw->wakes, 1);
+    assert_int_equal(cw->clones, cw->wakes + cw->drops);
 }
 
 /* ---------------------------------------------------------------- synchronous rules */
@@ -220,6 +269,52 @@ static void test_broadcast_bad_input_is_refused(void **state)
     assert_int_equal(weft_broadcast_send(&tx, NULL), WEFT_EINVAL);
     weft_broadcast_receiver_drop(&rx);
     weft_broadcast_sender_drop(&tx);
+}
+
+/* More waiting receivers than one wake batch: a send reaches them all, each exactly once;
+ * then the last sender's drop reaches a second round of them. */
+#define MANY 100
+
+static void test_broadcast_send_wakes_every_waiting_receiver(void **state)
+{
+    (void)state;
+    weft_broadcast_sender tx;
+    weft_broadcast_receiver *rx = calloc(MANY, sizeof *rx);
+    weft_broadcast_recv *f = calloc(MANY, sizeof *f);
+    counting_waker *w = calloc(MANY, sizeof *w);
+    int *out = calloc(MANY, sizeof *out);
+    assert_true(rx && f && w && out);
+    assert_int_equal(weft_broadcast_channel(&tx, &rx[0], 4, sizeof(int), "many"), 0);
+    for (int i = 1; i < MANY; i++)
+        assert_int_equal(weft_broadcast_subscribe(&tx, &rx[i]), 0);
+    for (int i = 0; i < MANY; i++) {
+        weft_broadcast_recv_init(&f[i], &rx[i], &out[i]);
+        assert_int_equal(poll_with(&f[i].base, &w[i]), WEFT_PENDING);
+    }
+    int v = 7;
+    assert_int_equal(weft_broadcast_send(&tx, &v), MANY);
+    for (int i = 0; i < MANY; i++) {
+        assert_woken_once_nothing_leaked(&w[i]);
+        assert_int_equal(poll_with(&f[i].base, &w[i]), WEFT_READY);
+        assert_int_equal(f[i].status, 0);
+        assert_int_equal(out[i], 7);
+    }
+    memset(w, 0, MANY * sizeof *w);
+    for (int i = 0; i < MANY; i++) {
+        weft_broadcast_recv_init(&f[i], &rx[i], &out[i]);
+        assert_int_equal(poll_with(&f[i].base, &w[i]), WEFT_PENDING);
+    }
+    weft_broadcast_sender_drop(&tx);
+    for (int i = 0; i < MANY; i++) {
+        assert_woken_once_nothing_leaked(&w[i]);
+        assert_int_equal(poll_with(&f[i].base, &w[i]), WEFT_READY);
+        assert_int_equal(f[i].status, WEFT_ECLOSED);
+        weft_broadcast_receiver_drop(&rx[i]);
+    }
+    free(rx);
+    free(f);
+    free(w);
+    free(out);
 }
 
 /* ---------------------------------------------------------------- waiting receivers */
@@ -441,6 +536,7 @@ int main(void)
         cmocka_unit_test(test_broadcast_resubscribe_starts_at_the_tail),
         cmocka_unit_test(test_broadcast_bad_input_is_refused),
         cmocka_unit_test(test_broadcast_dropped_recv_loses_nothing),
+        cmocka_unit_test(test_broadcast_send_wakes_every_waiting_receiver),
         cmocka_unit_test(test_broadcast_waiting_receivers_get_everything_ct),
         cmocka_unit_test(test_broadcast_waiting_receivers_get_everything_mt),
         cmocka_unit_test(test_broadcast_stress_every_value_accounted_mt),

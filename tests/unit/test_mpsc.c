@@ -46,6 +46,54 @@ static void run_on(weft_flavor flavor, weft_future *root)
     weft_runtime_shutdown(rt);
 }
 
+/* ---------------------------------------------------------------- a counting waker
+ *
+ * Each waiter gets its own, so the test can check that every waiter was woken exactly once
+ * and that every clone the channel took was given back (woken or dropped): no waker leaks. */
+typedef struct counting_waker {
+    int clones, wakes, drops;
+} counting_waker;
+
+static const weft_waker_vtable counting_vt;
+
+static weft_waker cw_clone(const void *d)
+{
+    ((counting_waker *)d)->clones++;
+    return (weft_waker){&counting_vt, d};
+}
+
+static void cw_wake(const void *d)
+{
+    ((counting_waker *)d)->wakes++;
+}
+
+static void cw_wake_by_ref(const void *d)
+{
+    ((counting_waker *)d)->wakes++;
+    ((counting_waker *)d)->clones++; /* by reference: the handle stays, count it as kept */
+}
+
+static void cw_drop(const void *d)
+{
+    ((counting_waker *)d)->drops++;
+}
+
+static const weft_waker_vtable counting_vt = {cw_clone, cw_wake, cw_wake_by_ref, cw_drop};
+
+/* Poll `f` as the task that `cw` wakes. */
+static weft_poll poll_with(weft_future *f, counting_waker *cw)
+{
+    weft_waker w = {&counting_vt, cw};
+    weft_context cx = {&w, NULL};
+    return weft_future_poll(f, &cx);
+}
+
+static void assert_woken_once_nothing_leaked(const counting_waker *cw)
+{
+    assert_int_equal(cw->wakes, 1);
+    assert_int_equal(cw->clones, cw->wakes + cw->drops);
+}
+
 /* ---------------------------------------------------------------- helper tasks */
 
 /* Sends first, first + 1, ..., first + n - 1 (or `tag << 32 | seq`), then drops its sender. */
@@ -598,6 +646,53 @@ static void test_mpsc_unbounded_grows_in_order(void **state)
     weft_mpsc_sender_drop(&tx);
 }
 
+/* More waiters than one wake batch (WEFT__WAKE_LIST_CAP): a receiver close must reach them
+ * all, each exactly once, and keep no waker. */
+#define MANY 100
+
+static void test_mpsc_close_wakes_every_waiter(void **state)
+{
+    (void)state;
+    weft_mpsc_sender tx;
+    weft_mpsc_receiver rx;
+    assert_int_equal(weft_mpsc_channel(&tx, &rx, 1, sizeof(int), "many"), 0);
+    int v = 0;
+    assert_int_equal(weft_mpsc_try_send(&tx, &v), 0);
+    weft_mpsc_send *sends = calloc(MANY, sizeof *sends);
+    weft_mpsc_closed *closed = calloc(MANY / 2, sizeof *closed);
+    counting_waker *ws = calloc(MANY, sizeof *ws), *wc = calloc(MANY / 2, sizeof *wc);
+    assert_true(sends && closed && ws && wc);
+    for (int i = 0; i < MANY; i++) {
+        v = i + 1;
+        weft_mpsc_send_init(&sends[i], &tx, &v);
+        assert_int_equal(poll_with(&sends[i].base, &ws[i]), WEFT_PENDING);
+    }
+    for (int i = 0; i < MANY / 2; i++) {
+        weft_mpsc_closed_init(&closed[i], &tx);
+        assert_int_equal(poll_with(&closed[i].base, &wc[i]), WEFT_PENDING);
+    }
+    weft_mpsc_receiver_close(&rx);
+    for (int i = 0; i < MANY; i++) {
+        assert_woken_once_nothing_leaked(&ws[i]);
+        assert_int_equal(poll_with(&sends[i].base, &ws[i]), WEFT_READY);
+        assert_int_equal(sends[i].status, WEFT_ECLOSED);
+    }
+    for (int i = 0; i < MANY / 2; i++) {
+        assert_woken_once_nothing_leaked(&wc[i]);
+        assert_int_equal(poll_with(&closed[i].base, &wc[i]), WEFT_READY);
+    }
+    int out;
+    assert_int_equal(weft_mpsc_try_recv(&rx, &out), 0); /* the item sent before the close */
+    assert_int_equal(out, 0);
+    assert_int_equal(weft_mpsc_try_recv(&rx, &out), WEFT_ECLOSED);
+    free(sends);
+    free(closed);
+    free(ws);
+    free(wc);
+    weft_mpsc_sender_drop(&tx);
+    weft_mpsc_receiver_drop(&rx);
+}
+
 /* ---------------------------------------------------------------- waiting senders, by hand
  *
  * A root future that polls send futures itself, so the test sees each state exactly. */
@@ -1120,6 +1215,7 @@ int main(void)
         cmocka_unit_test(test_mpsc_bad_input_is_refused),
         cmocka_unit_test(test_mpsc_signals_of_size_zero),
         cmocka_unit_test(test_mpsc_unbounded_grows_in_order),
+        cmocka_unit_test(test_mpsc_close_wakes_every_waiter),
         cmocka_unit_test(test_mpsc_waiting_senders_are_served_in_order),
         cmocka_unit_test(test_mpsc_waiting_sender_tasks_are_served_in_order_ct),
         cmocka_unit_test(test_mpsc_dropped_send_is_not_sent),

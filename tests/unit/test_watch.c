@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 #include <weft/watch.h>
@@ -28,6 +29,54 @@ static void run_on(weft_flavor flavor, weft_future *root)
     assert_int_equal(weft_runtime_new(&b, &rt), 0);
     assert_int_equal(weft_block_on(rt, root), 0);
     weft_runtime_shutdown(rt);
+}
+
+/* ---------------------------------------------------------------- a counting waker
+ *
+ * Each waiter gets its own, so the test can check that every waiter was woken exactly once
+ * and that every clone the channel took was given back (woken or dropped): no waker leaks. */
+typedef struct counting_waker {
+    int clones, wakes, drops;
+} counting_waker;
+
+static const weft_waker_vtable counting_vt;
+
+static weft_waker cw_clone(const void *d)
+{
+    ((counting_waker *)d)->clones++;
+    return (weft_waker){&counting_vt, d};
+}
+
+static void cw_wake(const void *d)
+{
+    ((counting_waker *)d)->wakes++;
+}
+
+static void cw_wake_by_ref(const void *d)
+{
+    ((counting_waker *)d)->wakes++;
+    ((counting_waker *)d)->clones++; /* by reference: the handle stays, count it as kept */
+}
+
+static void cw_drop(const void *d)
+{
+    ((counting_waker *)d)->drops++;
+}
+
+static const weft_waker_vtable counting_vt = {cw_clone, cw_wake, cw_wake_by_ref, cw_drop};
+
+/* Poll `f` as the task that `cw` wakes. */
+static weft_poll poll_with(weft_future *f, counting_waker *cw)
+{
+    weft_waker w = {&counting_vt, cw};
+    weft_context cx = {&w, NULL};
+    return weft_future_poll(f, &cx);
+}
+
+static void assert_woken_once_nothing_leaked(const counting_waker *cw)
+{
+    assert_int_equal(cw->wakes, 1);
+    assert_int_equal(cw->clones, cw->wakes + cw->drops);
 }
 
 /* ---------------------------------------------------------------- seen versions, by hand */
@@ -107,6 +156,72 @@ static void test_watch_changed_does_not_fire_for_a_seen_version(void **state)
     seen_case t = {0};
     weft_async_init(&t.co, &seen_case_vt);
     run_on(WEFT_CURRENT_THREAD, &t.co.base);
+}
+
+/* More waiters than one wake batch: a send wakes every changed(), the sender's drop a second
+ * round, and the last receiver's drop every closed() of the sender, each exactly once. */
+#define MANY 100
+
+static void test_watch_wakes_every_waiter(void **state)
+{
+    (void)state;
+    weft_watch_sender tx;
+    weft_watch_receiver *rx = calloc(MANY, sizeof *rx);
+    weft_watch_changed *f = calloc(MANY, sizeof *f);
+    weft_watch_closed *cl = calloc(MANY, sizeof *cl);
+    counting_waker *w = calloc(MANY, sizeof *w), *wc = calloc(MANY, sizeof *wc);
+    assert_true(rx && f && cl && w && wc);
+    assert_int_equal(weft_watch_channel(&tx, &rx[0], sizeof(int), NULL, "many"), 0);
+    for (int i = 1; i < MANY; i++)
+        assert_int_equal(weft_watch_subscribe(&tx, &rx[i]), 0);
+    for (int i = 0; i < MANY; i++) {
+        weft_watch_changed_init(&f[i], &rx[i]);
+        assert_int_equal(poll_with(&f[i].base, &w[i]), WEFT_PENDING);
+        weft_watch_closed_init(&cl[i], &tx);
+        assert_int_equal(poll_with(&cl[i].base, &wc[i]), WEFT_PENDING);
+    }
+    int v = 1;
+    assert_int_equal(weft_watch_send(&tx, &v), 0);
+    for (int i = 0; i < MANY; i++) {
+        assert_woken_once_nothing_leaked(&w[i]);
+        assert_int_equal(poll_with(&f[i].base, &w[i]), WEFT_READY);
+        assert_int_equal(f[i].status, 0);
+        assert_int_equal(wc[i].wakes, 0); /* closed() still waits */
+    }
+    /* Receivers go one by one; only the last one completes the closed() futures. */
+    for (int i = 0; i < MANY; i++) {
+        assert_int_equal(wc[i].wakes, 0);
+        weft_watch_receiver_drop(&rx[i]);
+    }
+    for (int i = 0; i < MANY; i++) {
+        assert_woken_once_nothing_leaked(&wc[i]);
+        assert_int_equal(poll_with(&cl[i].base, &wc[i]), WEFT_READY);
+        assert_int_equal(cl[i].status, 0);
+    }
+    assert_true(weft_watch_sender_is_closed(&tx));
+    weft_watch_sender_drop(&tx);
+
+    /* The sender's drop wakes every waiting changed() with CLOSED. */
+    memset(w, 0, MANY * sizeof *w);
+    assert_int_equal(weft_watch_channel(&tx, &rx[0], sizeof(int), NULL, "many"), 0);
+    for (int i = 1; i < MANY; i++)
+        assert_int_equal(weft_watch_subscribe(&tx, &rx[i]), 0);
+    for (int i = 0; i < MANY; i++) {
+        weft_watch_changed_init(&f[i], &rx[i]);
+        assert_int_equal(poll_with(&f[i].base, &w[i]), WEFT_PENDING);
+    }
+    weft_watch_sender_drop(&tx);
+    for (int i = 0; i < MANY; i++) {
+        assert_woken_once_nothing_leaked(&w[i]);
+        assert_int_equal(poll_with(&f[i].base, &w[i]), WEFT_READY);
+        assert_int_equal(f[i].status, WEFT_ECLOSED);
+        weft_watch_receiver_drop(&rx[i]);
+    }
+    free(rx);
+    free(f);
+    free(cl);
+    free(w);
+    free(wc);
 }
 
 /* ---------------------------------------------------------------- synchronous rules */
@@ -533,6 +648,7 @@ int main(void)
         cmocka_unit_test(test_watch_send_modify_and_if_modified),
         cmocka_unit_test(test_watch_receiver_clone_keeps_what_was_seen),
         cmocka_unit_test(test_watch_bad_input_is_refused),
+        cmocka_unit_test(test_watch_wakes_every_waiter),
         cmocka_unit_test(test_watch_changed_reports_closed_after_the_last_change),
         cmocka_unit_test(test_watch_sender_closed_when_receivers_gone),
         cmocka_unit_test(test_watch_watchers_see_the_final_value_ct),
