@@ -239,6 +239,8 @@ const char *weft__det_task_label(const weft__det_record *r, uint32_t alias, char
 const char *weft__det_step_op_text(const weft__det_record *r, const weft__det_step *s,
                                    char *buf, size_t size);
 const char *weft__det_op_name(int op);
+/* "to lock", "for a notification from", ...: what waiting on a resource op means. */
+const char *weft__det_wait_phrase(int res_op);
 
 /* Set the outcome (message printf-style); the first failure of a run wins. */
 void weft__det_record_fail(weft__det_record *r, int kind, uint64_t step, const char *sig,

@@ -752,8 +752,6 @@ static void finish_record(weft__det *d)
                 d->rec->outcome == WEFT__OUT_OK ? "ok" : weft__det_outcome_name(d->rec->outcome));
         if (d->rec->outcome != WEFT__OUT_OK)
             fprintf(stderr, "%s\n", weft__det_str(d->rec, d->rec->message));
-        if (d->out_path)
-            fprintf(stderr, "weft: schedule written to %s\n", d->out_path);
     }
 }
 

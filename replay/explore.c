@@ -79,28 +79,12 @@ int weft__explore_parse_strategy(const char *s, weft__explore_opts *o, char *err
 
 /* ---------------------------------------------------------------- DFS */
 
-typedef struct dfs_frame {
-    uint32_t n;      /* runnable tasks at this decision */
-    uint32_t chosen; /* index taken on the current path */
-    uint32_t pre;    /* preemptions on the path before this decision */
-} dfs_frame;
-
-typedef struct dfs {
-    dfs_frame *f;
-    size_t depth, cap;
-    uint32_t *prefix;
-    size_t prefix_cap;
-    unsigned bound;
-} dfs;
-
-/* Extend the path with the run's decisions past the prefix, then move to the next path.
- * False when the tree is exhausted (or memory ran out). */
-static bool dfs_next(dfs *t, const weft__det_record *r)
+bool weft__dfs_next(weft__dfs *t, const weft__det_record *r)
 {
     for (uint64_t i = t->depth; i < r->nsteps; i++) {
         if (t->depth == t->cap) {
             size_t cap = t->cap ? t->cap * 2 : 256;
-            dfs_frame *f = realloc(t->f, cap * sizeof *f);
+            weft__dfs_frame *f = realloc(t->f, cap * sizeof *f);
             if (!f)
                 return false;
             t->f = f;
@@ -112,10 +96,10 @@ static bool dfs_next(dfs *t, const weft__det_record *r)
             if (r->runnable[s->run_off + k] == s->chosen)
                 idx = k;
         uint32_t pre = t->depth ? t->f[t->depth - 1].pre + (t->f[t->depth - 1].chosen > 0) : 0;
-        t->f[t->depth++] = (dfs_frame){s->nrun, idx, pre};
+        t->f[t->depth++] = (weft__dfs_frame){s->nrun, idx, pre};
     }
     while (t->depth) {
-        dfs_frame *f = &t->f[t->depth - 1];
+        weft__dfs_frame *f = &t->f[t->depth - 1];
         uint32_t next = f->chosen + 1;
         if (next < f->n && (f->chosen > 0 || f->pre < t->bound)) {
             f->chosen = next;
@@ -136,6 +120,13 @@ static bool dfs_next(dfs *t, const weft__det_record *r)
     for (size_t i = 0; i < t->depth; i++)
         t->prefix[i] = t->f[i].chosen;
     return true;
+}
+
+void weft__dfs_free(weft__dfs *t)
+{
+    free(t->f);
+    free(t->prefix);
+    memset(t, 0, sizeof *t);
 }
 
 /* ---------------------------------------------------------------- the story */
@@ -264,7 +255,7 @@ int weft__explore(const weft__explore_opts *o, weft__det_runner *runner, weft_ex
         weft__det_record_free(&again);
         return WEFT_ENOMEM;
     }
-    dfs tree = {.bound = o->dfs_bound};
+    weft__dfs tree = {.bound = o->dfs_bound};
     uint64_t longest = 0;
     uint64_t limit = o->iterations ? o->iterations : (o->time_limit_s > 0 ? UINT64_MAX : 1000);
     if (o->strategy == WEFT__DET_FIFO && !o->iterations)
@@ -318,7 +309,7 @@ int weft__explore(const weft__explore_opts *o, weft__det_runner *runner, weft_ex
             failed = true;
             break;
         }
-        if (o->strategy == WEFT__DET_DFS && !dfs_next(&tree, &rec)) {
+        if (o->strategy == WEFT__DET_DFS && !weft__dfs_next(&tree, &rec)) {
             res->exhausted = true;
             i++;
             break;
@@ -442,8 +433,7 @@ int weft__explore(const weft__explore_opts *o, weft__det_runner *runner, weft_ex
         }
     }
 out:
-    free(tree.f);
-    free(tree.prefix);
+    weft__dfs_free(&tree);
     weft__det_record_free(&rec);
     weft__det_record_free(&again);
     weft__det_record_free(&shrunk);

@@ -78,6 +78,28 @@ uint64_t weft__shrink(weft__det_runner *runner, const weft__det_config *base,
                       const weft__det_record *failing, weft__det_record *out, uint64_t budget,
                       double time_limit_s);
 
+/* Bounded DFS over the tree of decisions (explore.c). A run is a path: at each decision the
+ * index into the runnable set; index 0 is free, any other is a preemption, and a path holds at
+ * most `bound` of them. The first run follows no prefix (all index 0). */
+typedef struct weft__dfs_frame {
+    uint32_t n;      /* runnable tasks at this decision */
+    uint32_t chosen; /* index taken on the current path */
+    uint32_t pre;    /* preemptions on the path before this decision */
+} weft__dfs_frame;
+
+typedef struct weft__dfs {
+    weft__dfs_frame *f;
+    size_t depth, cap;  /* the current path */
+    uint32_t *prefix;   /* its choices, for the next run's configuration */
+    size_t prefix_cap;
+    unsigned bound;
+} weft__dfs;
+
+/* Record run r (which followed prefix[0..depth)) and move to the next path: its choices are
+ * then prefix[0..depth). False when every path within the bound has been run. */
+bool weft__dfs_next(weft__dfs *t, const weft__det_record *r);
+void weft__dfs_free(weft__dfs *t);
+
 /* Print the story of a record: its steps in words, preemptions marked, then the outcome. */
 void weft__story(FILE *out, const weft__det_record *r, unsigned max_steps);
 

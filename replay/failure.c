@@ -184,8 +184,8 @@ static size_t describe(const weft__det *d, const graph *g, uint32_t i, char *buf
     if (len >= size)
         return size - 1;
     if (e->waiting) {
-        len += (size_t)snprintf(buf + len, size - len, " waits to %s %s '%s' at %s:%d",
-                                weft_resource_op_name((weft_resource_op)e->wait_op),
+        len += (size_t)snprintf(buf + len, size - len, " waits %s %s '%s' at %s:%d",
+                                weft__det_wait_phrase(e->wait_op),
                                 weft_resource_kind_name((weft_resource_kind)e->wait_kind),
                                 weft__det_str(r, e->wait_name), weft__det_str(r, e->wait_file),
                                 e->wait_line);
@@ -334,6 +334,10 @@ void weft__det_explain_stall(weft__det *d, bool timers_beyond)
         if (joins && joiner == WEFT__DET_NONE)
             joiner = i;
     }
+    uint32_t on_resource = WEFT__DET_NONE;
+    for (uint32_t i = 0; i < d->nent && on_resource == WEFT__DET_NONE; i++)
+        if (stuck(d, i) && d->ent[i].waiting)
+            on_resource = i;
     char who[256];
     if (lost != WEFT__DET_NONE) {
         weft__det_task_label(d->rec, lost, who, sizeof who);
@@ -341,6 +345,15 @@ void weft__det_explain_stall(weft__det *d, bool timers_beyond)
                        "lost wakeup: %s returned pending without registering its waker "
                        "anywhere, so nothing can ever wake it (a future must arrange for "
                        "cx->waker to be woken before it returns PENDING). Stuck tasks:%s",
+                       who, text);
+    } else if (on_resource != WEFT__DET_NONE && kind != WEFT__OUT_TIMER_STALL) {
+        weft__det_task_label(d->rec, on_resource, who, sizeof who);
+        weft__det_fail(d, WEFT__OUT_STALL,
+                       weft__det_str(d->rec, d->ent[on_resource].wait_name),
+                       "stall: nothing can run and nothing will wake the waiting tasks: %s "
+                       "waits on a resource no task holds and nothing else will signal (a "
+                       "notification sent before the wait began, a message never sent). "
+                       "Stuck tasks:%s",
                        who, text);
     } else if (joiner != WEFT__DET_NONE) {
         weft__det_task_label(d->rec, joiner, who, sizeof who);

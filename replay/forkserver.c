@@ -304,6 +304,8 @@ int weft__fs_start(weft__fs_client *c, char *const *argv, char *err, size_t err_
 {
     memset(c, 0, sizeof *c);
     c->ctl_w = c->st_r = c->shm_fd = c->out_fd = -1;
+    /* A server that died makes writes to its pipe fail with EPIPE instead of killing us. */
+    signal(SIGPIPE, SIG_IGN);
     c->timeout_s = 10.0;
     int ctl[2] = {-1, -1}, st[2] = {-1, -1};
     c->shm_fd = memfd_create("weft-explore", 0);

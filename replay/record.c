@@ -41,6 +41,24 @@ static const char *const op_names[WEFT__OP_COUNT_] = {
     [WEFT__OP_FAILED] = "failed",
 };
 
+const char *weft__det_wait_phrase(int op)
+{
+    switch (op) {
+    case WEFT_OP_LOCK: return "to lock";
+    case WEFT_OP_READ: return "to read-lock";
+    case WEFT_OP_WRITE: return "to write-lock";
+    case WEFT_OP_ACQUIRE: return "to acquire permits of";
+    case WEFT_OP_SEND: return "to send on";
+    case WEFT_OP_RECV: return "to receive from";
+    case WEFT_OP_CLOSED: return "for the close of";
+    case WEFT_OP_CHANGED: return "for a change of";
+    case WEFT_OP_NOTIFIED: return "for a notification from";
+    case WEFT_OP_WAIT: return "at";
+    case WEFT_OP_CANCELLED: return "for the cancellation of";
+    default: return "on";
+    }
+}
+
 const char *weft__det_op_name(int op)
 {
     return op >= 0 && op < WEFT__OP_COUNT_ ? op_names[op] : "unknown";
@@ -347,8 +365,7 @@ const char *weft__det_step_op_text(const weft__det_record *r, const weft__det_st
         snprintf(where, sizeof where, " at %s:%d", weft__det_str(r, s->file), s->line);
     switch (s->op) {
     case WEFT__OP_WAIT:
-        snprintf(buf, size, "waits to %s %s%s",
-                 weft_resource_op_name((weft_resource_op)s->res_op), detail, where);
+        snprintf(buf, size, "waits %s '%s'%s", weft__det_wait_phrase(s->res_op), detail, where);
         break;
     case WEFT__OP_DONE:
         snprintf(buf, size, "finishes");

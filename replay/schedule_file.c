@@ -450,8 +450,13 @@ static int parse_header(parser *ps, weft__det_record *r, const char *program)
 {
     char *rest = NULL, *t;
     char *l = next_line(ps);
-    if (!l)
-        return ps->failed ? WEFT_EFORMAT : fail(ps, "empty file: not a weft schedule");
+    if (!l) {
+        if (ps->failed)
+            return WEFT_EFORMAT;
+        ps->line = 0;
+        return fail(ps, "the file ends before its 'weft-schedule' line: empty, truncated, or "
+                        "not a weft schedule");
+    }
     rest = l;
     t = token(&rest);
     if (!t || strcmp(t, "weft-schedule") != 0)

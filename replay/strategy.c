@@ -188,7 +188,8 @@ static void diverge(weft__det *d, const char *fmt, ...)
         fprintf(stderr,
                 "weft replay: %s\nweft replay: --tolerant: the first %llu steps matched; "
                 "continuing with %s\n",
-                msg, (unsigned long long)d->step,
+                msg, (unsigned long long)(d->cur == WEFT__DET_NONE && d->step ? d->step - 1
+                                                                               : d->step),
                 d->active == WEFT__DET_RANDOM ? "random" : "fifo");
         return;
     }
@@ -257,9 +258,9 @@ bool weft__det_strategy_check_step(weft__det *d, const weft__det_step *done)
     weft__det_step_op_text(f, fs, want, sizeof want);
     weft__det_step_op_text(d->rec, done, got, sizeof got);
     diverge(d,
-            "replay diverged at step %llu (virtual time %llu ms):\n"
-            "  %s was expected to: %s\n"
-            "  but it now:         %s",
+            "replay diverged at step %llu (virtual time %llu ms): %s\n"
+            "  recorded: %s\n"
+            "  now:      %s",
             (unsigned long long)i, (unsigned long long)(done->t_ns / 1000000u), who, want, got);
     return d->cfg->tolerant;
 }

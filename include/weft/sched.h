@@ -102,6 +102,10 @@ typedef struct weft_explore_opts {
     weft_duration max_vtime;  /* per run; 0 = one virtual hour */
     uint64_t starvation;      /* steps a task may stay runnable unpolled; 0 = 100,000 */
     FILE *progress;           /* a progress line and the story go here; NULL = silent */
+    /* weft_explore_program only: */
+    double run_timeout_s;     /* wall-clock limit of one run before it is killed; 0 = 10 s */
+    const char *replay_command; /* printed after a failure, "%s" standing for the shrunk
+                                 * schedule's path (a printf format: write %% for %) */
 } weft_explore_opts;
 
 typedef struct weft_explore_result {
@@ -122,6 +126,31 @@ typedef struct weft_explore_result {
 /* 0 when the exploration ran (look at res->failed), or a negative WEFT_E* for bad options. */
 int weft_explore(const weft_explore_opts *opts, int (*body)(void *arg), void *arg,
                  weft_explore_result *res);
+
+/* Explore a whole program, argv[0] ARGS... (found through PATH), as `weft explore` does: the
+ * program is started once under WEFT_FORKSERVER, and the first runtime it builds turns it
+ * into a fork server that forks one child per schedule (no exec per schedule). The schedules
+ * are named after the program's executable. 0, or WEFT_EIO when the program could not be
+ * started or never built a weft runtime (res->summary says why). */
+int weft_explore_program(const weft_explore_opts *opts, char *const *argv,
+                         weft_explore_result *res);
+
+/* What a schedule file says about itself, read and checked by the same strict parser that
+ * replays use. `program` (may be NULL) must match the file's. 0, or WEFT_EFORMAT,
+ * WEFT_EINVAL (another program's schedule) or WEFT_EIO, with a one-line reason in err. */
+typedef struct weft_schedule_info {
+    char program[256];
+    char strategy[64];
+    uint64_t seed;
+    uint64_t steps;
+    uint64_t preemptions;
+    uint64_t vtime;           /* virtual time at the end, ns */
+    char outcome[32];         /* "ok", "deadlock", ... */
+    char message[1024];
+} weft_schedule_info;
+
+int weft_schedule_read_info(const char *path, const char *program, weft_schedule_info *out,
+                            char *err, size_t err_size);
 
 /* Run `body` once under the schedule in `path` (a replay), strictly unless `tolerant`. Fills
  * res like weft_explore (failed: the replayed run failed, or it diverged from the schedule,
