@@ -31,12 +31,33 @@
 #define WEFT__CONV_loc(x) weft__intern_loc(x)
 #define WEFT__CONV_res(x) ((x) ? (x)->id : 0)
 
+/* Events the ring handles in its own way (polls); constant-folded in each emitter. */
+static inline bool ring_special(unsigned id, const void *arg)
+{
+    switch (id) {
+    case WEFT_EV_task_poll_begin:
+        weft__ring_poll_begin(((const weft_evarg_task_poll_begin *)arg)->task);
+        return true;
+    case WEFT_EV_task_poll_end: {
+        const weft_evarg_task_poll_end *a = arg;
+        weft__ring_poll_end(a->task, a->ready);
+        return true;
+    }
+    case WEFT_EV_task_wake: {
+        const weft_evarg_task_wake *a = arg;
+        return weft__ring_self_wake(a->task, a->waker, a->by_value);
+    }
+    default:
+        return false;
+    }
+}
+
 #define WEFT__EMIT_FIELD(t, n) r.p.n = WEFT__CONV_##t(a->n);
 #define WEFT__EMIT_FN(name, id, flags, doc, fields)                                  \
     void weft__ev_##name(const weft_evarg_##name *a)                                 \
     {                                                                                \
         unsigned on = atomic_load_explicit(&weft__trace_on, memory_order_relaxed);   \
-        if (on & WEFT__SINK_RING) {                                                  \
+        if ((on & WEFT__SINK_RING) && !ring_special(WEFT_EV_##name, a)) {            \
             struct {                                                                 \
                 uint64_t h;                                                          \
                 weft_ev_##name p;                                                    \

@@ -47,6 +47,8 @@
 #define WEFT_EVF_META 0x1     /* about the trace itself (clock, strings, losses), not the program */
 #define WEFT_EVF_TEXT 0x2     /* the record is followed by `len` bytes of text (string_def) */
 #define WEFT_EVF_SNAPSHOT 0x4 /* emitted when a reader asks for the state of the whole program */
+#define WEFT_EVF_RING 0x8     /* a compressed form used inside the ring only: readers expand it
+                                 into the events it stands for and never return it */
 
 /* X(name, id, flags, description, fields) with fields as F(type, name) ... (no separators).
  * Expand with WEFT_EVENTS(X, F). */
@@ -73,6 +75,10 @@
       F(u64, seq))                                                                           \
     X(snapshot_end, 8, WEFT_EVF_META | WEFT_EVF_SNAPSHOT, "end of snapshot `seq`",           \
       F(u64, seq))                                                                           \
+    X(task_poll, 9, WEFT_EVF_META | WEFT_EVF_RING,                                           \
+      "a whole poll in one ring record: task_poll_begin at ts - begin_delta, self_wakes "    \
+      "wake_by_refs of the task by itself, task_poll_end at ts",                             \
+      F(u64, task) F(u32, begin_delta) F(u8, ready) F(u8, self_wakes))                       \
     /* ------------------------------------------------ runtimes and workers */              \
     X(runtime_start, 10, 0,                                                                  \
       "a runtime was built: id, number of workers, flavor (0 current-thread, 1 multi)",      \

@@ -26,6 +26,8 @@
  *   thread_enter(rt, kind, index) / thread_leave()
  *                         a runtime thread starts or stops working for rt (worker, blocking
  *                         thread, block_on caller): the identity its ring reports
+ *   clock_stale()         the thread will do something long that reports nothing (ct polls
+ *                         its root future): the next poll must not reuse the last timestamp
  */
 #ifndef WEFT_INSTRUMENT_HOOKS_H
 #define WEFT_INSTRUMENT_HOOKS_H
@@ -104,6 +106,7 @@ void weft__trace_runtime_start(struct weft_runtime *rt);
 void weft__trace_runtime_stop(struct weft_runtime *rt);
 void weft__trace_thread_enter(uint32_t runtime, unsigned kind, uint32_t index);
 void weft__trace_thread_leave(void);
+void weft__trace_clock_stale(void);
 /* task_wait / task_wait_done also keep the current wait in the task (for snapshots). */
 void weft__trace_task_wait(uint64_t task, const struct weft_resource *r, unsigned op,
                            weft_location where);
@@ -122,6 +125,13 @@ void weft__trace_task_wait_done(uint64_t task, const struct weft_resource *r, un
 #define weft__hook_thread_enter(rt, kind, index) \
     weft__trace_thread_enter((uint32_t)(rt)->id, (kind), (uint32_t)(index))
 #define weft__hook_thread_leave() weft__trace_thread_leave()
+/* The thread is about to do something long that reports nothing (ct: poll the root future):
+ * the next poll must read the clock. */
+#define weft__hook_clock_stale()                                                        \
+    do {                                                                                \
+        if (WEFT__TRACING())                                                            \
+            weft__trace_clock_stale();                                                  \
+    } while (0)
 
 #define weft__hook_task_spawn(t)                                                        \
     WEFT__EMIT(task_spawn, (t)->id, (t)->parent, (uint32_t)(t)->rt->id, (t)->name,      \

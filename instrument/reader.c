@@ -74,8 +74,11 @@ static weft__reader_sym *sym_slot(weft_reader *r, uint32_t id)
 void weft__reader_learn(weft_reader *r, const weft_event *ev)
 {
     if (ev->type == WEFT_EV_string_def && ev->text) {
+        /* The first definition of an id wins: a program defines an id once (a snapshot
+         * repeats it identically), and texts handed out with events must stay valid until the
+         * reader is closed, so a text is never replaced. */
         weft__reader_sym *s = sym_slot(r, ev->u.string_def.id);
-        if (!s || s->text == ev->text || (s->text && strcmp(s->text, ev->text) == 0))
+        if (!s || s->text)
             return;
         size_t n = strnlen(ev->text, WEFT_EV_MAX_TEXT);
         char *t = malloc(n + 1);
@@ -83,11 +86,10 @@ void weft__reader_learn(weft_reader *r, const weft_event *ev)
             return;
         memcpy(t, ev->text, n);
         t[n] = '\0';
-        free(s->text);
         s->text = t;
     } else if (ev->type == WEFT_EV_location_def) {
         weft__reader_sym *s = sym_slot(r, ev->u.location_def.id);
-        if (!s)
+        if (!s || s->is_location)
             return;
         s->is_location = true;
         s->file = ev->u.location_def.file;

@@ -56,6 +56,9 @@ typedef struct live_ring {
     uint64_t seq;          /* records decoded from this ring */
     uint32_t runtime, worker, tid; /* identity from the last thread_start */
     uint8_t kind;
+    /* A poll in progress that the reader announced (a synthesized task_poll_begin) before
+     * its records arrived: its begin is not handed out again. Raw timestamps. */
+    uint64_t announced_task, announced_begin;
     weft_event *q;         /* decoded, not yet handed out: q[qhead..qlen) */
     size_t qhead, qlen, qcap;
 } live_ring;
@@ -75,8 +78,10 @@ typedef struct live_reader {
     bool image;            /* a caller's memory image (fuzzing, tests): no shm, no liveness */
     bool attached;         /* reader_pid is ours */
     bool dead;             /* the program exited (seen at a drain) */
-    /* Calibration (TSC): ns = ns0 + (ts - tsc0) * num / den. */
-    uint64_t tsc0, ns0, num, den;
+    /* Calibration (TSC): ns = ns0 + (ts - tsc0) * mult / 2^32, mult = 2^32 * ns per tick
+     * from the segment's two (tsc, ns) pairs; 0 until a valid pair was read. */
+    uint64_t tsc0, ns0, mult;
+    unsigned drains_since_check; /* liveness is checked every few drains, not each */
 } live_reader;
 
 /* ---------------------------------------------------------------- clock */
@@ -102,11 +107,10 @@ static void refresh_calibration(live_reader *lr)
         atomic_thread_fence(memory_order_acquire);
         if (atomic_load_explicit(&h->calib_seq, memory_order_relaxed) != s0)
             continue;
-        if (t1 > t0 && n1 > n0) {
+        if (t1 > t0 && n1 > n0 && (n1 - n0) / (t1 - t0) < (UINT64_C(1) << 31)) {
             lr->tsc0 = t0;
             lr->ns0 = n0;
-            lr->num = n1 - n0;
-            lr->den = t1 - t0;
+            lr->mult = (uint64_t)(((unsigned __int128)(n1 - n0) << 32) / (t1 - t0));
         }
         return;
     }
@@ -114,11 +118,12 @@ static void refresh_calibration(live_reader *lr)
 
 static uint64_t to_ns(const live_reader *lr, uint64_t ts)
 {
-    if (lr->copy.clock_kind != WEFT_CLOCK_TSC || lr->den == 0)
+    if (lr->copy.clock_kind != WEFT_CLOCK_TSC || lr->mult == 0)
         return ts;
-    __int128 d = (__int128)ts - (__int128)lr->tsc0;
-    __int128 ns = (__int128)lr->ns0 + d * (__int128)lr->num / (__int128)lr->den;
-    return ns < 0 ? 0 : (uint64_t)ns;
+    if (ts >= lr->tsc0)
+        return lr->ns0 + (uint64_t)(((unsigned __int128)(ts - lr->tsc0) * lr->mult) >> 32);
+    uint64_t back = (uint64_t)(((unsigned __int128)(lr->tsc0 - ts) * lr->mult) >> 32);
+    return back > lr->ns0 ? 0 : lr->ns0 - back;
 }
 
 /* The segment's clock now, in its own units (for a ring whose start we never saw). */
@@ -155,6 +160,75 @@ static bool queue_push(live_ring *r, const weft_event *ev)
     return true;
 }
 
+/* Complete a decoded event with the ring's identity and queue it. */
+static bool queue_event(live_reader *lr, live_ring *r, unsigned i, weft_event *ev, uint64_t raw)
+{
+    ev->ts = to_ns(lr, raw);
+    ev->seq = ++r->seq;
+    ev->thread = (uint16_t)i;
+    ev->thread_kind = r->kind;
+    ev->runtime = r->runtime;
+    ev->worker = r->worker;
+    ev->tid = r->tid;
+    return queue_push(r, ev);
+}
+
+/* task_poll stands for task_poll_begin, the self-wakes, task_poll_end (ring_format.h). */
+static size_t expand_poll(live_reader *lr, live_ring *r, unsigned i, const weft_event *p)
+{
+    const weft_ev_task_poll *tp = &p->u.task_poll;
+    uint64_t end = p->ts, begin = p->ts - tp->begin_delta;
+    size_t n = 0;
+    weft_event ev;
+    if (!(r->announced_task == tp->task && r->announced_begin == begin)) {
+        memset(&ev, 0, sizeof ev);
+        ev.type = WEFT_EV_task_poll_begin;
+        ev.u.task_poll_begin.task = tp->task;
+        ev.u.task_poll_begin.worker = r->worker;
+        n += queue_event(lr, r, i, &ev, begin);
+    }
+    r->announced_task = 0;
+    for (unsigned k = 0; k < tp->self_wakes; k++) {
+        memset(&ev, 0, sizeof ev);
+        ev.type = WEFT_EV_task_wake;
+        ev.u.task_wake.task = ev.u.task_wake.waker = tp->task;
+        n += queue_event(lr, r, i, &ev, begin);
+    }
+    memset(&ev, 0, sizeof ev);
+    ev.type = WEFT_EV_task_poll_end;
+    ev.u.task_poll_end.task = tp->task;
+    ev.u.task_poll_end.worker = r->worker;
+    ev.u.task_poll_end.ready = tp->ready;
+    n += queue_event(lr, r, i, &ev, end);
+    return n;
+}
+
+/* A ring with nothing new whose thread is in a poll that began more than LONG_POLL ago: hand
+ * out its task_poll_begin now, so that a long (or stuck) poll shows while it lasts. */
+#define LONG_POLL_NS 10000000u
+
+static size_t announce_long_poll(live_reader *lr, live_ring *r, unsigned i)
+{
+    uint64_t task = atomic_load_explicit(&r->ctl->cur_task, memory_order_acquire);
+    if (!task)
+        return 0;
+    uint64_t begin = atomic_load_explicit(&r->ctl->cur_begin, memory_order_relaxed);
+    if (atomic_load_explicit(&r->ctl->cur_task, memory_order_acquire) != task ||
+        (r->announced_task == task && r->announced_begin == begin))
+        return 0;
+    uint64_t now = to_ns(lr, seg_now(lr)), b = to_ns(lr, begin);
+    if (b > now || now - b < LONG_POLL_NS)
+        return 0;
+    r->announced_task = task;
+    r->announced_begin = begin;
+    weft_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = WEFT_EV_task_poll_begin;
+    ev.u.task_poll_begin.task = task;
+    ev.u.task_poll_begin.worker = r->worker;
+    return queue_event(lr, r, i, &ev, begin);
+}
+
 static void publish_pos(live_ring *r)
 {
     atomic_store_explicit(&r->ctl->tail_ts, r->ts_ref, memory_order_relaxed);
@@ -167,7 +241,7 @@ static size_t drain_ring(live_reader *lr, unsigned i)
     live_ring *r = &lr->rings[i];
     uint64_t head = atomic_load_explicit(&r->ctl->head, memory_order_acquire);
     if (head == r->pos)
-        return 0;
+        return lr->image ? 0 : announce_long_poll(lr, r, i);
     if (head < r->pos || head - r->pos > r->size) {
         /* Not what a writer does: resynchronise at its head. */
         lr->base.info.bad_records++;
@@ -201,7 +275,13 @@ static size_t drain_ring(live_reader *lr, unsigned i)
             break;
         }
         off += (size_t)got;
-        r->seq++;
+        if (ev.type == WEFT_EV_task_poll) {
+            queued += expand_poll(lr, r, i, &ev);
+            continue;
+        }
+        if (ev.type == WEFT_EV_task_poll_begin && r->announced_task == ev.u.task_poll_begin.task &&
+            r->announced_begin == ev.ts)
+            continue; /* announced already, while the poll was long */
         if (ev.type == WEFT_EV_thread_start) {
             r->runtime = ev.u.thread_start.runtime;
             r->worker = ev.u.thread_start.index;
@@ -210,20 +290,12 @@ static size_t drain_ring(live_reader *lr, unsigned i)
         }
         if (ev.type == WEFT_EV_clock_sync)
             continue; /* the reader's business only */
-        ev.ts = to_ns(lr, ev.ts);
-        ev.seq = r->seq;
-        ev.thread = (uint16_t)i;
-        ev.thread_kind = r->kind;
-        ev.runtime = r->runtime;
-        ev.worker = r->worker;
-        ev.tid = r->tid;
         if (ev.type == WEFT_EV_string_def) {
             /* Keep the text in the symbol table now: the event waits in a queue. */
             weft__reader_learn(&lr->base, &ev);
             ev.text = weft_reader_string(&lr->base, ev.u.string_def.id);
         }
-        if (queue_push(r, &ev))
-            queued++;
+        queued += queue_event(lr, r, i, &ev, ev.ts);
     }
     r->pos += off;
     publish_pos(r);
@@ -242,14 +314,24 @@ static bool program_alive(const live_reader *lr)
 
 static size_t drain_all(live_reader *lr)
 {
-    if (lr->copy.clock_kind == WEFT_CLOCK_TSC)
-        refresh_calibration(lr);
-    /* Read liveness before the heads: whatever the program wrote before it died is seen. */
-    bool dead = !atomic_load_explicit(&lr->hdr->alive, memory_order_acquire) ||
-                !program_alive(lr);
+    /* Liveness (a system call) and calibration every 64 drains, or when a drain found
+     * nothing; read before the heads, so that what a program wrote before dying is seen. */
+    bool check = ++lr->drains_since_check >= 64;
+    bool dead = false;
+    if (check) {
+        lr->drains_since_check = 0;
+        if (lr->copy.clock_kind == WEFT_CLOCK_TSC)
+            refresh_calibration(lr);
+        dead = !atomic_load_explicit(&lr->hdr->alive, memory_order_acquire) ||
+               !program_alive(lr);
+    }
     size_t total = 0;
     for (unsigned i = 0; i < lr->nrings; i++)
         total += drain_ring(lr, i);
+    if (total == 0 && !check) {
+        lr->drains_since_check = 64; /* idle: check at once */
+        return drain_all(lr);
+    }
     if (dead && total == 0)
         lr->dead = true;
     return total;

@@ -26,6 +26,12 @@
  * (weft_ev_<name> of events.h), padded to a multiple of 8; string_def records carry their
  * text after the payload. A record may wrap around the end of the ring data.
  *
+ * Polls are compressed: a poll during which the thread reports nothing but the task waking
+ * itself (yield_now, an exhausted budget) is one task_poll record, 24 bytes for what readers
+ * expand into task_poll_begin, the self-wakes and task_poll_end. When anything else is
+ * reported during the poll, the writer first writes the pending task_poll_begin, and ends
+ * with a task_poll_end, so that order is kept.
+ *
  *    byte  0       1        2 ........................ 7
  *        ┌───────┬────────┬──────────────────────────────┐
  *        │ type  │ length │ timestamp, low 48 bits       │ then payload (length*8 - 8 bytes)
@@ -90,7 +96,11 @@ typedef struct weft__ring_ctl {
     /* Fixed by the segment's creator. */
     uint64_t data_off;        /* where this ring's data starts in the segment */
     uint64_t data_size;       /* bytes, a power of two (= header.ring_size) */
-    uint8_t pad0[64 - 48];
+    /* The poll in progress on the owning thread: its task (0: none) and begin timestamp,
+     * stored at poll begin, cleared at poll end. Its records reach the ring only when the
+     * poll ends (task_poll), so this is how a reader sees a poll that takes long. */
+    _Atomic uint64_t cur_task;
+    _Atomic uint64_t cur_begin;
     /* Written by the attached reader. */
     _Atomic uint64_t tail;    /* bytes consumed; the writer may reuse space up to tail */
     _Atomic uint64_t tail_ts; /* full timestamp of the last record consumed, 0 if none */

@@ -257,14 +257,42 @@ static bool claim_ring(weft__writer *w, uint64_t gen)
     return false;
 }
 
-static void count_drop(weft__writer *w)
+static void count_drops(weft__writer *w, uint64_t n)
 {
     if (w->data)
         atomic_store_explicit(&w->ctl->dropped,
-                              atomic_load_explicit(&w->ctl->dropped, memory_order_relaxed) + 1,
+                              atomic_load_explicit(&w->ctl->dropped, memory_order_relaxed) + n,
                               memory_order_relaxed);
-    w->lost++;
+    w->lost += n;
     w->limit = 0; /* the next record takes the slow path, which reports the loss */
+}
+
+/* The records that stand for the pending poll's begin: task_poll_begin and the self-wakes
+ * folded into it, all stamped with the poll's begin. */
+#define POLL_BEGIN_BYTES 24u
+#define SELF_WAKE_BYTES 32u
+
+static void put_pending_begin(weft__writer *w)
+{
+    struct {
+        uint64_t h;
+        weft_ev_task_poll_begin p;
+    } b;
+    memset(&b, 0, sizeof b);
+    b.h = weft__rec_header(WEFT_EV_task_poll_begin, sizeof b / 8, w->poll_begin);
+    b.p.task = w->poll_task;
+    b.p.worker = weft__trace_me.index;
+    put_raw(w, &b, sizeof b);
+    for (uint32_t i = 0; i < w->poll_wakes; i++) {
+        struct {
+            uint64_t h;
+            weft_ev_task_wake p;
+        } k;
+        memset(&k, 0, sizeof k);
+        k.h = weft__rec_header(WEFT_EV_task_wake, sizeof k / 8, w->poll_begin);
+        k.p.task = k.p.waker = w->poll_task;
+        put_raw(w, &k, sizeof k);
+    }
 }
 
 bool weft__ring_put_slow(weft__writer *w, const void *rec, unsigned bytes, uint64_t ts,
@@ -273,20 +301,24 @@ bool weft__ring_put_slow(weft__writer *w, const void *rec, unsigned bytes, uint6
     uint64_t gen = atomic_load_explicit(&weft__trace_gen, memory_order_acquire);
     if (w->gen != gen || (!w->data && !w->no_ring)) {
         w->lost = 0;
+        w->poll_pending = false; /* a poll of the previous segment */
         claim_ring(w, gen);
     }
     if (!w->data) {
-        if (g.seg)
+        w->poll_pending = false;
+        if (g.seg && bytes)
             atomic_fetch_add_explicit(&g.seg->dropped_noring, 1, memory_order_relaxed);
         return false;
     }
-    /* What must precede the record: a clock_sync if the clock moved too far, and the count
-     * of records lost since the last one written. */
+    /* What must precede the record: a clock_sync if the clock moved too far, the count of
+     * records lost since the last one written, and the begin of a pending poll. */
     bool sync = ts - w->last_sync + WEFT_TS_SYNC_SPAN > 2 * WEFT_TS_SYNC_SPAN;
-    uint64_t need = bytes + (sync ? 16u : 0u) + (w->lost ? 16u : 0u);
+    uint64_t begin = w->poll_pending ? POLL_BEGIN_BYTES + SELF_WAKE_BYTES * w->poll_wakes : 0;
+    uint64_t need = bytes + (sync ? 16u : 0u) + (w->lost ? 16u : 0u) + begin;
     for (int tries = 0; !room_for(w, need); tries++) {
         if (!may_wait || tries >= 2000) {
-            count_drop(w);
+            count_drops(w, (bytes ? 1u : 0u) + (w->poll_pending ? 1u + w->poll_wakes : 0u));
+            w->poll_pending = false;
             return false;
         }
         struct timespec ms = {0, 1000000};
@@ -302,9 +334,37 @@ bool weft__ring_put_slow(weft__writer *w, const void *rec, unsigned bytes, uint6
         put_raw(w, &r, sizeof r);
         w->lost = 0;
     }
-    put_raw(w, rec, bytes);
+    if (w->poll_pending) {
+        put_pending_begin(w);
+        w->poll_pending = false;
+    }
+    if (bytes)
+        put_raw(w, rec, bytes);
     atomic_store_explicit(&w->ctl->head, w->head, memory_order_release);
     return true;
+}
+
+/* ---------------------------------------------------------------- polls */
+
+void weft__ring_poll_end_slow(weft__writer *w, uint64_t task, uint8_t ready, uint64_t ts)
+{
+    if (weft__ring_current(w))
+        atomic_store_explicit(&w->ctl->cur_task, 0, memory_order_relaxed);
+    /* The begin (if still pending) is written by the slow path, which limit == 0 forces. */
+    struct {
+        uint64_t h;
+        weft_ev_task_poll_end p;
+    } r;
+    memset(&r, 0, sizeof r);
+    r.p.task = task;
+    r.p.worker = weft__trace_me.index;
+    r.p.ready = ready;
+    weft__ring_put_ts(WEFT_EV_task_poll_end, &r, sizeof r, ts);
+}
+
+void weft__trace_clock_stale(void)
+{
+    weft__w.ts_cache_valid = false;
 }
 
 bool weft__ring_put_wait(unsigned type, void *rec, unsigned bytes, bool may_wait)
@@ -322,8 +382,10 @@ void weft__trace_release_ring(void)
     uint64_t gen = atomic_load_explicit(&weft__trace_gen, memory_order_acquire);
     if (!w->data || w->gen != gen) {
         w->data = NULL;
+        w->poll_pending = false;
         return;
     }
+    atomic_store_explicit(&w->ctl->cur_task, 0, memory_order_relaxed);
     struct {
         uint64_t h;
         weft_ev_thread_stop p;
@@ -342,6 +404,7 @@ void weft__trace_release_ring(void)
 
 void weft__trace_thread_enter(uint32_t runtime, unsigned kind, uint32_t index)
 {
+    weft__w.ts_cache_valid = false;
     weft__trace_me.runtime = runtime;
     weft__trace_me.kind = (uint8_t)kind;
     weft__trace_me.index = index;
@@ -620,6 +683,19 @@ void weft__trace_stop(void)
     g.base = NULL;
     g.started = false;
     atomic_fetch_add_explicit(&weft__trace_gen, 1, memory_order_release);
+    pthread_mutex_unlock(&g.lock);
+}
+
+void weft__trace_ring_pause(bool paused)
+{
+    pthread_mutex_lock(&g.lock);
+    if (g.started) {
+        if (paused)
+            atomic_fetch_and_explicit(&weft__trace_on, (unsigned char)~WEFT__SINK_RING,
+                                      memory_order_release);
+        else
+            atomic_fetch_or_explicit(&weft__trace_on, WEFT__SINK_RING, memory_order_release);
+    }
     pthread_mutex_unlock(&g.lock);
 }
 

@@ -51,6 +51,10 @@ int weft__trace_start(const weft__trace_config *cfg);
  * Only when no thread can be emitting (tests, after every runtime shut down). */
 void weft__trace_stop(void);
 
+/* Turn the ring sink's hooks off and on again without touching the segment (the overhead
+ * benchmark alternates the two within one process). No effect while stopped. */
+void weft__trace_ring_pause(bool paused);
+
 /* The segment while started (tests read it directly), else NULL. */
 weft__seg_header *weft__trace_segment(void);
 
@@ -101,7 +105,20 @@ typedef struct weft__writer {
     uint64_t lost;          /* records dropped since the last one written */
     uint64_t gen;           /* sink generation the ring belongs to */
     bool no_ring;           /* no ring was free at the last try (retried at each gen) */
-    bool in_emit;           /* re-entry guard (a signal handler, or the emitter itself) */
+    /* The poll in progress (ring_format.h, "Polls are compressed"). While its begin is
+     * pending, limit is 0 (saved in saved_limit), so that any other record takes the slow
+     * path, which writes the pending begin first. */
+    bool poll_pending;      /* task_poll_begin of poll_task not written yet */
+    uint32_t poll_wakes;    /* self-wakes folded into the pending poll */
+    uint64_t poll_task;     /* the task being polled (valid while poll_pending) */
+    uint64_t poll_begin;    /* its begin timestamp */
+    uint64_t saved_limit;
+    /* The end of the last poll, which the next poll's begin may reuse instead of reading the
+     * clock again: valid only while this thread has written nothing since and done nothing
+     * long (ct's root future clears it through the clock_stale hook; parks and timers are
+     * records). Only for worker and block_on threads. */
+    uint64_t ts_cache;
+    bool ts_cache_valid;
 } weft__writer;
 
 extern _Thread_local weft__writer weft__w __attribute__((tls_model("initial-exec")));
@@ -112,12 +129,13 @@ extern _Atomic uint64_t weft__trace_gen; /* changes at every start and stop */
 bool weft__ring_put_slow(weft__writer *w, const void *rec, unsigned bytes, uint64_t ts,
                          bool may_wait);
 
-/* Append one record (its first 8 bytes are overwritten with the header). `bytes` is a
- * multiple of 8, at most WEFT_REC_MAX_BYTES. False if it was dropped. */
-static inline bool weft__ring_put(unsigned type, void *rec, unsigned bytes)
+#define WEFT__RING_PREFETCH 512u /* bytes ahead of the head */
+
+/* Append one record stamped `ts` (its first 8 bytes are overwritten with the header).
+ * `bytes` is a multiple of 8, at most WEFT_REC_MAX_BYTES. False if it was dropped. */
+static inline bool weft__ring_put_ts(unsigned type, void *rec, unsigned bytes, uint64_t ts)
 {
     weft__writer *w = &weft__w;
-    uint64_t ts = weft__trace_now();
     uint64_t *hdr = (uint64_t *)rec;
     *hdr = weft__rec_header(type, bytes / WEFT_REC_ALIGN, ts);
     /* One compare covers "no ring yet" and "records were lost" too: both keep limit at 0. */
@@ -128,6 +146,9 @@ static inline bool weft__ring_put(unsigned type, void *rec, unsigned bytes)
                          0))
         return weft__ring_put_slow(w, rec, bytes, ts, false);
     uint64_t idx = w->head & w->mask;
+    /* Ask for the line a few records ahead now, so that its miss overlaps with the work
+     * between events instead of stalling the write that reaches it. */
+    __builtin_prefetch(w->data + ((idx + WEFT__RING_PREFETCH) & w->mask), 1, 3);
     if (__builtin_expect(idx + bytes <= w->mask + 1, 1)) {
         memcpy(w->data + idx, rec, bytes);
     } else {
@@ -136,8 +157,92 @@ static inline bool weft__ring_put(unsigned type, void *rec, unsigned bytes)
         memcpy(w->data, (const uint8_t *)rec + first, bytes - first);
     }
     w->head += bytes;
+    w->ts_cache_valid = false;
     atomic_store_explicit(&w->ctl->head, w->head, memory_order_release);
     return true;
+}
+
+/* The same, stamped now. */
+static inline bool weft__ring_put(unsigned type, void *rec, unsigned bytes)
+{
+    return weft__ring_put_ts(type, rec, bytes, weft__trace_now());
+}
+
+/* ---------------------------------------------------------------- polls
+ *
+ * The ring's side of task_poll_begin / task_poll_end / task_wake: a poll is kept pending in
+ * the writer and written as one task_poll record when it ends, unless something else is
+ * reported meanwhile (then its begin is written first, by the slow path). ring_self_wake
+ * folds a wake_by_ref of the polled task by itself into the pending poll: true if it did
+ * (nothing to write). Inline: they are most of what a traced program emits. */
+void weft__ring_poll_end_slow(weft__writer *w, uint64_t task, uint8_t ready, uint64_t ts);
+
+static inline bool weft__ring_current(const weft__writer *w)
+{
+    return w->data &&
+           w->gen == atomic_load_explicit(&weft__trace_gen, memory_order_relaxed);
+}
+
+static inline void weft__ring_poll_begin(uint64_t task)
+{
+    weft__writer *w = &weft__w;
+    /* A poll inside a poll (write the outer one's begin), or no ring yet (take one now, so
+     * that the poll in progress shows in the ring's control block). */
+    if (__builtin_expect(w->poll_pending || !weft__ring_current(w), 0))
+        weft__ring_put_slow(w, NULL, 0, weft__trace_now(), false);
+    uint64_t ts = w->ts_cache_valid ? w->ts_cache : weft__trace_now();
+    w->ts_cache_valid = false;
+    w->poll_task = task;
+    w->poll_begin = ts;
+    w->poll_wakes = 0;
+    w->poll_pending = true;
+    w->saved_limit = w->limit;
+    w->limit = 0;
+    if (__builtin_expect(weft__ring_current(w), 1)) {
+        atomic_store_explicit(&w->ctl->cur_begin, ts, memory_order_relaxed);
+        atomic_store_explicit(&w->ctl->cur_task, task, memory_order_release);
+    }
+}
+
+static inline void weft__ring_poll_end(uint64_t task, uint8_t ready)
+{
+    weft__writer *w = &weft__w;
+    uint64_t ts = weft__trace_now();
+    if (__builtin_expect(w->poll_pending && w->poll_task == task &&
+                             ts - w->poll_begin <= UINT32_MAX && weft__ring_current(w),
+                         1)) {
+        /* Nothing else happened during the poll: one record for all of it. */
+        atomic_store_explicit(&w->ctl->cur_task, 0, memory_order_relaxed);
+        w->poll_pending = false;
+        w->limit = w->saved_limit;
+        struct {
+            uint64_t h;
+            weft_ev_task_poll p;
+        } r;
+        r.p.task = task;
+        r.p.begin_delta = (uint32_t)(ts - w->poll_begin);
+        r.p.ready = ready;
+        r.p.self_wakes = (uint8_t)w->poll_wakes;
+        memset((uint8_t *)&r.p + 14, 0, sizeof r.p - 14); /* padding */
+        weft__ring_put_ts(WEFT_EV_task_poll, &r, sizeof r, ts);
+    } else {
+        weft__ring_poll_end_slow(w, task, ready, ts);
+    }
+    if (weft__trace_me.kind <= WEFT_THREAD_BLOCK_ON) {
+        w->ts_cache = ts;
+        w->ts_cache_valid = true;
+    }
+}
+
+static inline bool weft__ring_self_wake(uint64_t task, uint64_t waker, uint8_t by_value)
+{
+    weft__writer *w = &weft__w;
+    if (w->poll_pending && task == w->poll_task && waker == task && !by_value &&
+        w->poll_wakes < 255) {
+        w->poll_wakes++;
+        return true;
+    }
+    return false;
 }
 
 /* ---------------------------------------------------------------- interning (intern.c)

@@ -162,6 +162,7 @@ static int ct_block_on(weft__sched *s, weft_future *fut)
     int result = 0;
     for (;;) {
         if (atomic_exchange_explicit(&ct->root_woken, false, memory_order_acquire)) {
+            WEFT_HOOK(clock_stale);
             if (weft_future_poll(fut, &cx) == WEFT_READY)
                 break;
         }

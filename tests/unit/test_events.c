@@ -398,13 +398,21 @@ static void test_events_late_attach_gets_snapshot(void **state)
     weft__trace_stop();
 }
 
+/* Stop the sink even when a case failed half-way, so that the next one starts afresh. */
+static int stop_sink(void **state)
+{
+    (void)state;
+    weft__trace_stop();
+    return 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_events_descriptors_match_structs),
-        cmocka_unit_test(test_events_program_counts_ct),
-        cmocka_unit_test(test_events_program_counts_mt),
-        cmocka_unit_test(test_events_late_attach_gets_snapshot),
+        cmocka_unit_test_teardown(test_events_descriptors_match_structs, stop_sink),
+        cmocka_unit_test_teardown(test_events_program_counts_ct, stop_sink),
+        cmocka_unit_test_teardown(test_events_program_counts_mt, stop_sink),
+        cmocka_unit_test_teardown(test_events_late_attach_gets_snapshot, stop_sink),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
