@@ -10,8 +10,8 @@
 # other programs' schedules with a clear message. Speaks TAP.
 set -uo pipefail
 
-weft=${1:?usage: explore_cli.sh WEFT_BINARY DET_PROGRAM}
-prog=${2:?usage: explore_cli.sh WEFT_BINARY DET_PROGRAM}
+weft=$(realpath "${1:?usage: explore_cli.sh WEFT_BINARY DET_PROGRAM}")
+prog=$(realpath "${2:?usage: explore_cli.sh WEFT_BINARY DET_PROGRAM}")
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
