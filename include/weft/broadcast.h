@@ -55,6 +55,7 @@
  *   resource_state(r, n, WEFT_ATTR_LAGGED)  a receiver skipped n values
  *   channel_close(r, side)                  the last sender went (SENDERS)
  *   channel_refs(r, senders, receivers)     after every clone, subscribe and drop
+ *   on a snapshot request: channel_refs, and channel_send(len) with the values kept
  * and resource_wait / resource_wait_done with WEFT_OP_RECV.
  */
 #ifndef WEFT_BROADCAST_H

@@ -100,6 +100,7 @@
  *                                            a waiting sender (task 0: granted on its behalf);
  *                                            available after (bounded channels)
  *   permit_release(r, task, n, available)    reserved room given back unused
+ *   on a snapshot request: channel_refs, and channel_send(len) with the current length
  * and resource_wait / resource_wait_done with operation WEFT_OP_SEND (send, reserve),
  * WEFT_OP_RECV (recv) and WEFT_OP_CLOSED (closed), at the line of the future's init.
  */

@@ -56,6 +56,7 @@
  *   channel_close(r, side)                the sender went without sending (SENDERS), or the
  *                                         receiver closed or was dropped (RECEIVER)
  *   channel_refs(r, senders, receivers)   after a handle is dropped or consumed
+ *   on a snapshot request: channel_refs, and channel_send(1) if a value waits
  * and resource_wait / resource_wait_done with WEFT_OP_RECV (recv) and WEFT_OP_CLOSED (closed).
  */
 #ifndef WEFT_ONESHOT_H

@@ -59,6 +59,7 @@
  *   channel_close(r, side)                          the sender went (SENDERS), or the last
  *                                                   receiver went (RECEIVER)
  *   channel_refs(r, senders, receivers)             after every clone, subscribe and drop
+ *   on a snapshot request: channel_refs, and resource_state(version)
  * and resource_wait / resource_wait_done with WEFT_OP_CHANGED (changed) and WEFT_OP_CLOSED
  * (the sender's closed).
  */

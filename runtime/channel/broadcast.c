@@ -60,6 +60,18 @@ static void wake_waiters_unlock(weft__broadcast_chan *c)
                                WEFT__WAKER_OFFSET(weft_broadcast_recv, node, waker));
 }
 
+/* For a reader that attaches late: the handle counts, and the number of values kept as the
+ * channel_send it would have seen last (a re-report, not a send). */
+static void snapshot(const weft_resource *r)
+{
+    weft__broadcast_chan *c = weft__container_of(r, weft__broadcast_chan, res);
+    weft__chan_lock(&c->lock);
+    weft__resource_event(channel_refs, &c->res, c->senders, c->receivers);
+    weft__resource_event(channel_send, &c->res, c->tail < c->cap ? c->tail : c->cap);
+    weft__chan_unlock(&c->lock);
+    (void)c; /* read only by the hooks, which compile to nothing without instrumentation */
+}
+
 int weft__broadcast_channel(weft_broadcast_sender *tx, weft_broadcast_receiver *rx,
                             size_t capacity, size_t item_size, const char *name,
                             weft_location where)
@@ -86,6 +98,7 @@ int weft__broadcast_channel(weft_broadcast_sender *tx, weft_broadcast_receiver *
     c->cap = capacity;
     c->item_size = item_size;
     weft__resource_init_cap(&c->res, WEFT_RESOURCE_BROADCAST, name, where, capacity);
+    c->res.snapshot = snapshot;
     tx->chan = c;
     rx->chan = c;
     rx->next = 0;

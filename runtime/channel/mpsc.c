@@ -177,6 +177,18 @@ static void unref_unlock(weft__mpsc_chan *c)
 
 /* ---------------------------------------------------------------- creating */
 
+/* For a reader that attaches late: the handle counts, and the length as the channel_send it
+ * would have seen last (a re-report, not a send). */
+static void snapshot(const weft_resource *r)
+{
+    weft__mpsc_chan *c = weft__container_of(r, weft__mpsc_chan, res);
+    weft__chan_lock(&c->lock);
+    weft__resource_event(channel_refs, &c->res, c->senders, c->rx_dropped ? 0 : 1);
+    weft__resource_event(channel_send, &c->res, c->len);
+    weft__chan_unlock(&c->lock);
+    (void)c; /* read only by the hooks, which compile to nothing without instrumentation */
+}
+
 int weft__mpsc_channel(weft_mpsc_sender *tx, weft_mpsc_receiver *rx, size_t capacity,
                        size_t item_size, bool unbounded, const char *name,
                        weft_location where)
@@ -209,6 +221,7 @@ int weft__mpsc_channel(weft_mpsc_sender *tx, weft_mpsc_receiver *rx, size_t capa
     weft__list_init(&c->send_waiters);
     weft__list_init(&c->closed_waiters);
     weft__resource_init_cap(&c->res, WEFT_RESOURCE_MPSC, name, where, c->bound);
+    c->res.snapshot = snapshot;
     tx->chan = c;
     rx->chan = c;
     return 0;

@@ -63,6 +63,20 @@ static void unref_unlock(weft__oneshot_chan *c)
     }
 }
 
+/* For a reader that attaches late: the handle counts, and a stored value as the channel_send
+ * it would have seen (a re-report, not a send). */
+static void snapshot(const weft_resource *r)
+{
+    weft__oneshot_chan *c = weft__container_of(r, weft__oneshot_chan, res);
+    weft__chan_lock(&c->lock);
+    weft__resource_event(channel_refs, &c->res, (c->state & ST_TX_DONE) ? 0 : 1,
+                         (c->state & ST_RX_CLOSED) ? 0 : 1);
+    if ((c->state & (ST_VALUE | ST_TAKEN)) == ST_VALUE)
+        weft__resource_event(channel_send, &c->res, 1);
+    weft__chan_unlock(&c->lock);
+    (void)c; /* read only by the hooks, which compile to nothing without instrumentation */
+}
+
 int weft__oneshot_channel(weft_oneshot_sender *tx, weft_oneshot_receiver *rx,
                           size_t item_size, const char *name, weft_location where)
 {
@@ -82,6 +96,7 @@ int weft__oneshot_channel(weft_oneshot_sender *tx, weft_oneshot_receiver *rx,
     c->tx_waker = WEFT_WAKER_NONE;
     c->item_size = item_size;
     weft__resource_init_cap(&c->res, WEFT_RESOURCE_ONESHOT, name, where, 1);
+    c->res.snapshot = snapshot;
     tx->chan = c;
     rx->chan = c;
     return 0;

@@ -75,6 +75,17 @@ static void waiter_wait(weft_watch_waiter *w, weft__list *list, weft_context *cx
     weft_waker_register(&w->waker, cx);
 }
 
+/* For a reader that attaches late: the handle counts and the current version. */
+static void snapshot(const weft_resource *r)
+{
+    weft__watch_chan *c = weft__container_of(r, weft__watch_chan, res);
+    weft__chan_lock(&c->lock);
+    weft__resource_event(channel_refs, &c->res, c->closed ? 0 : 1, c->receivers);
+    weft__resource_event(resource_state, &c->res, c->version, WEFT_ATTR_VERSION);
+    weft__chan_unlock(&c->lock);
+    (void)c; /* read only by the hooks, which compile to nothing without instrumentation */
+}
+
 int weft__watch_channel(weft_watch_sender *tx, weft_watch_receiver *rx, size_t item_size,
                         const void *initial, const char *name, weft_location where)
 {
@@ -102,6 +113,7 @@ int weft__watch_channel(weft_watch_sender *tx, weft_watch_receiver *rx, size_t i
     else
         memset(c->value, 0, item_size);
     weft__resource_init(&c->res, WEFT_RESOURCE_WATCH, name, where);
+    c->res.snapshot = snapshot;
     tx->chan = c;
     rx->chan = c;
     rx->seen = 0;
