@@ -7,10 +7,12 @@
  *                 segment /weft-<pid>) and WEFT_TRACE_WAIT_MS (it waits for us at its first
  *                 runtime and, at exit, until we drained its rings);
  *   the drainer   this process's main thread: attaches a live reader (reader.h) to the
- *                 segment and moves decoded events into chunks on a queue, as fast as the
- *                 program makes them, so that the rings rarely fill;
- *   the writer    a thread that takes chunks off the queue and feeds the recorder
- *                 (recorder.h), which writes SQLite in batched transactions.
+ *                 segment and packs decoded events into 1 MiB chunks on a queue, as fast as
+ *                 the program makes them, so that the rings rarely fill;
+ *   the writer    a thread at SCHED_IDLE priority that takes chunks off the queue and feeds
+ *                 the recorder (recorder.h), which writes SQLite in batched transactions:
+ *                 SQLite gets the CPU time the program and the drainer leave, so it lags
+ *                 behind a busy program and catches up when the program idles or ends.
  *
  *   program ──rings──> drainer ──queue of chunks──> writer ──> TRACE.db
  *
@@ -18,6 +20,11 @@
  * stops draining, the program's rings fill up and the program drops events, counting them.
  * So every loss is counted in one place, the rings' counters, and stored as
  * meta.dropped_events.
+ *
+ * Pacing: when the drainer finds every ring empty it sleeps DRAIN_PAUSE_US before looking
+ * again, instead of polling the rings' heads: chasing a busy writer a few records at a time
+ * pulls the cache lines it is writing across CPUs and slowed a yield-heavy program down
+ * severalfold in measurements (bench/instrument_overhead.sh).
  *
  * The program's end: the reader reports the end once the program has exited and its rings
  * are drained; we reap the child as soon as it exits (a zombie would look alive to the
@@ -34,6 +41,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -53,20 +61,35 @@
 #include "../instrument/sha256.h"
 #include "cli.h"
 
-#define CHUNK_EVENTS 4096
-#define CHUNK_TEXT 65536
+#define CHUNK_BYTES (1u << 20) /* one chunk of packed events */
 #define DEFAULT_BUFFER_MB 1024
+#define DRAIN_PAUSE_US 500 /* after the rings were found empty */
+#define SPARE_CHUNKS 32    /* chunks kept for reuse */
 #define EXIT_CANNOT_EXEC 126
 #define EXIT_NOT_FOUND 127
 
-/* ---------------------------------------------------------------- the queue */
+/* ---------------------------------------------------------------- the queue
+ *
+ * Events travel from the drainer to the writer packed, not as weft_event (104 bytes): a
+ * header with the event's context, then its payload (the size the event table gives), then,
+ * for a string_def, its text. About 40 bytes for the events that matter for volume, so the
+ * drainer writes less than half the memory per event, and the queue holds twice as many. */
+typedef struct packed {
+    uint64_t ts;
+    uint32_t runtime, worker, tid;
+    uint16_t type, thread;
+    uint8_t thread_kind;
+    uint8_t has_text;  /* a text and its NUL follow the payload (string_def) */
+    uint16_t text_len; /* bytes of that text, without the NUL */
+    /* then the payload (weft_event_desc.payload bytes), then the text, padded to 8 */
+} packed;
+
+#define PACKED_MAX (sizeof(packed) + WEFT_EV_MAX_PAYLOAD + WEFT_EV_MAX_TEXT + 8)
 
 typedef struct chunk {
     struct chunk *next;
-    unsigned n;         /* events in ev[] */
-    unsigned text_used; /* bytes of text[] holding string_def texts */
-    weft_event ev[CHUNK_EVENTS];
-    char text[CHUNK_TEXT];
+    size_t used; /* bytes of data[] holding packed events */
+    unsigned char data[];
 } chunk;
 
 /* Guarded by `lock`; the drainer pushes, the writer pops. */
@@ -75,6 +98,9 @@ typedef struct queue {
     pthread_cond_t cond; /* signalled on push, pop and close */
     chunk *head, *tail;
     size_t len, max_len, peak_len;
+    chunk *spare;        /* chunks the writer is done with, for the drainer to refill: a
+                            fresh 450 KiB allocation would be page-faulted in every time */
+    size_t nspare;
     bool closed;         /* the drainer pushes nothing more */
     bool failed;         /* the writer gave up (database error): stop draining */
 } queue;
@@ -95,6 +121,47 @@ static void queue_push(queue *q, chunk *c)
         q->peak_len = q->len;
     pthread_cond_broadcast(&q->cond);
     pthread_mutex_unlock(&q->lock);
+}
+
+/* A chunk to fill: a spare one if any, else a new one (NULL when out of memory). */
+static chunk *queue_get_empty(queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    chunk *c = q->spare;
+    if (c) {
+        q->spare = c->next;
+        q->nspare--;
+    }
+    pthread_mutex_unlock(&q->lock);
+    if (!c)
+        c = malloc(sizeof *c + CHUNK_BYTES);
+    if (c)
+        c->used = 0;
+    return c;
+}
+
+/* Give back a chunk the writer has written; keep a few for reuse. */
+static void queue_put_empty(queue *q, chunk *c)
+{
+    pthread_mutex_lock(&q->lock);
+    if (q->nspare < SPARE_CHUNKS) {
+        c->next = q->spare;
+        q->spare = c;
+        q->nspare++;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&q->lock);
+    free(c);
+}
+
+static void queue_free_spares(queue *q)
+{
+    while (q->spare) {
+        chunk *c = q->spare;
+        q->spare = c->next;
+        free(c);
+    }
+    q->nspare = 0;
 }
 
 /* The next chunk, waiting up to timeout_ms; NULL on timeout or once closed and empty. */
@@ -122,6 +189,52 @@ static chunk *queue_pop(queue *q, int timeout_ms, bool *closed)
     return c;
 }
 
+/* ---------------------------------------------------------------- packing */
+
+static size_t round8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+/* Pack *ev at p (room for PACKED_MAX bytes); returns the bytes used. */
+static size_t pack(unsigned char *p, const weft_event *ev)
+{
+    const weft_event_desc *d = weft_event_desc_of(ev->type);
+    size_t payload = d ? d->payload : 0;
+    size_t text = ev->text ? strnlen(ev->text, WEFT_EV_MAX_TEXT) : 0;
+    packed h = {ev->ts,   ev->runtime,     ev->worker,         ev->tid,       ev->type,
+                ev->thread, ev->thread_kind, ev->text != NULL, (uint16_t)text};
+    memcpy(p, &h, sizeof h);
+    memcpy(p + sizeof h, &ev->u, payload);
+    if (!ev->text)
+        return round8(sizeof h + payload);
+    memcpy(p + sizeof h + payload, ev->text, text);
+    p[sizeof h + payload + text] = '\0';
+    return round8(sizeof h + payload + text + 1);
+}
+
+/* Unpack the event at p into *ev (its text points into p); returns the bytes it took. */
+static size_t unpack(const unsigned char *p, weft_event *ev)
+{
+    packed h;
+    memcpy(&h, p, sizeof h);
+    const weft_event_desc *d = weft_event_desc_of(h.type);
+    size_t payload = d ? d->payload : 0;
+    memset(ev, 0, sizeof *ev);
+    ev->ts = h.ts;
+    ev->runtime = h.runtime;
+    ev->worker = h.worker;
+    ev->tid = h.tid;
+    ev->type = h.type;
+    ev->thread = h.thread;
+    ev->thread_kind = h.thread_kind;
+    memcpy(&ev->u, p + sizeof h, payload);
+    if (!h.has_text)
+        return round8(sizeof h + payload);
+    ev->text = (const char *)p + sizeof h + payload;
+    return round8(sizeof h + payload + h.text_len + 1);
+}
+
 /* ---------------------------------------------------------------- the writer thread */
 
 typedef struct writer {
@@ -133,15 +246,23 @@ typedef struct writer {
 static void *writer_main(void *arg)
 {
     writer *w = arg;
+    /* The program and the drainer come first: SQLite gets the CPU time they leave. On a
+     * machine with few CPUs this is what keeps the recording from slowing the program down;
+     * the queue absorbs what the writer has not written yet. */
+    struct sched_param idle = {0};
+    pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
     for (;;) {
         bool closed;
         chunk *c = queue_pop(w->q, 50, &closed);
         if (c) {
-            for (unsigned i = 0; i < c->n && !w->err; i++)
-                w->err = weft_recorder_add(w->rec, &c->ev[i]);
+            for (size_t off = 0; off < c->used && !w->err;) {
+                weft_event ev;
+                off += unpack(c->data + off, &ev);
+                w->err = weft_recorder_add(w->rec, &ev);
+            }
             if (!w->err)
                 w->err = weft_recorder_tick(w->rec);
-            free(c);
+            queue_put_empty(w->q, c);
         } else if (!w->err) {
             /* Nothing queued: the program is idle, so commit all it did. */
             w->err = weft_recorder_flush(w->rec);
@@ -421,36 +542,25 @@ static bool try_attach(drain *d)
 
 static int publish(drain *d)
 {
-    if (d->cur && d->cur->n) {
+    if (d->cur && d->cur->used) {
         queue_push(d->q, d->cur);
         d->cur = NULL;
     }
     return d->q->failed ? WEFT_EIO : 0;
 }
 
+/* Add one event to the current chunk, publishing the chunk first when it is full. */
 static int take(drain *d, const weft_event *ev)
 {
-    size_t tlen = ev->text ? strlen(ev->text) + 1 : 0;
-    if (d->cur && (d->cur->n == CHUNK_EVENTS || d->cur->text_used + tlen > CHUNK_TEXT)) {
+    if (d->cur && d->cur->used + PACKED_MAX > CHUNK_BYTES) {
         int err = publish(d);
         if (err)
             return err;
     }
-    if (!d->cur) {
-        d->cur = malloc(sizeof *d->cur);
-        if (!d->cur)
-            return WEFT_ENOMEM;
-        d->cur->n = 0;
-        d->cur->text_used = 0;
-    }
-    weft_event *slot = &d->cur->ev[d->cur->n++];
-    *slot = *ev;
-    if (ev->text) {
-        char *t = d->cur->text + d->cur->text_used;
-        memcpy(t, ev->text, tlen);
-        d->cur->text_used += (unsigned)tlen;
-        slot->text = t;
-    }
+    if (!d->cur && !(d->cur = queue_get_empty(d->q)))
+        return WEFT_ENOMEM;
+    unsigned char *p = d->cur->data + d->cur->used;
+    d->cur->used += pack(p, ev);
     d->events++;
     return 0;
 }
@@ -471,7 +581,6 @@ static int drain_all(drain *d)
         }
         usleep(1000);
     }
-    unsigned idle = 0;
     for (;;) {
         weft_event ev;
         int n = weft_reader_next(d->reader, &ev);
@@ -490,13 +599,17 @@ static int drain_all(drain *d)
                     weft_strerror(n), weft_reader_last_error(d->reader));
             return n;
         }
-        /* Nothing new: hand over what we have, so the writer can commit it, and wait. */
+        /* Caught up: hand over what we have, so that the writer can commit it, and let the
+         * program run ahead for a while. Draining again at once would chase the writers
+         * through their rings a few records at a time, pulling each cache line they are
+         * writing across CPUs; after a pause a drain takes whole lines the writer is done
+         * with. A ring (1 MiB by default) holds far more than a pause's worth of events. */
         int err = publish(d);
         if (err)
             return err;
         reap(d, false);
-        weft_reader_wait(d->reader, idle < 10 ? 1 : 10);
-        idle++;
+        struct timespec pause = {0, DRAIN_PAUSE_US * 1000};
+        nanosleep(&pause, NULL);
     }
     return publish(d);
 }
@@ -598,7 +711,7 @@ static int record_run(int argc, char **argv)
     child_pid = pid;
 
     queue q = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
-    q.max_len = (buffer_mb << 20) / sizeof(chunk);
+    q.max_len = (buffer_mb << 20) / CHUNK_BYTES;
     if (q.max_len < 2)
         q.max_len = 2;
     writer w = {.q = &q, .rec = rec};
@@ -630,6 +743,7 @@ static int record_run(int argc, char **argv)
     pthread_mutex_unlock(&q.lock);
     pthread_join(wt, NULL);
     free(d.cur);
+    queue_free_spares(&q);
 
     if (!w.err) {
         int code = exit_status_of(d.status);
@@ -641,7 +755,7 @@ static int record_run(int argc, char **argv)
         err = err ? err : weft_recorder_meta_int(rec, "dropped_events", (int64_t)info.dropped);
         err = err ? err : weft_recorder_meta_int(rec, "bad_records", (int64_t)info.bad_records);
         err = err ? err : weft_recorder_meta_int(rec, "buffer_peak_mb",
-                                             (int64_t)((q.peak_len * sizeof(chunk)) >> 20));
+                                             (int64_t)((q.peak_len * CHUNK_BYTES) >> 20));
         err = err ? err : weft_recorder_finish(rec);
         if (err)
             w.err = err;

@@ -8,7 +8,7 @@
  *
  *   weft_recorder_add ──┬─ string_def / location_def ──> strings / locations, at once (the
  *                       │                                definitions must precede their uses)
- *                       └─ any other ──> reorder window (a min-heap on ts, then arrival)
+ *                       └─ any other ──> reorder window (sorted on ts, then arrival)
  *                                           │ oldest first, once WINDOW_NS older than the
  *                                           ▼ newest, or when the window is full or flushed
  *                                        weft__rec_write_event (recorder_rows.c): the events
@@ -41,58 +41,43 @@
 
 /* ---------------------------------------------------------------- reorder window */
 
-static bool held_less(const held *x, const held *y)
+static int window_push(window *w, const weft_event *ev)
 {
-    return x->ev.ts != y->ev.ts ? x->ev.ts < y->ev.ts : x->ev.seq < y->ev.seq;
-}
-
-static int heap_push(heap *h, const weft_event *ev)
-{
-    if (h->len == h->cap) {
-        size_t ncap = h->cap ? h->cap * 2 : 1024;
-        held *nv = realloc(h->v, ncap * sizeof *nv);
+    if (w->len == w->cap) {
+        size_t ncap = w->cap ? w->cap * 2 : 1024;
+        weft_event *nv = malloc(ncap * sizeof *nv);
         if (!nv)
             return WEFT_ENOMEM;
-        h->v = nv;
-        h->cap = ncap;
+        for (size_t i = 0; i < w->len; i++)
+            nv[i] = w->v[(w->head + i) & (w->cap - 1)];
+        free(w->v);
+        w->v = nv;
+        w->cap = ncap;
+        w->head = 0;
     }
-    size_t i = h->len++;
-    h->v[i].ev = *ev;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!held_less(&h->v[i], &h->v[p]))
-            break;
-        held t = h->v[i];
-        h->v[i] = h->v[p];
-        h->v[p] = t;
-        i = p;
+    size_t mask = w->cap - 1, i = w->len;
+    /* ev->seq holds the arrival number: equal timestamps keep their arrival order. */
+    while (i > 0 && w->v[(w->head + i - 1) & mask].ts > ev->ts) {
+        w->v[(w->head + i) & mask] = w->v[(w->head + i - 1) & mask];
+        i--;
     }
+    w->v[(w->head + i) & mask] = *ev;
+    w->len++;
     return 0;
 }
 
-static void heap_pop(heap *h, weft_event *out)
+static const weft_event *window_front(const window *w)
 {
-    *out = h->v[0].ev;
-    h->v[0] = h->v[--h->len];
-    size_t i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < h->len && held_less(&h->v[l], &h->v[m]))
-            m = l;
-        if (r < h->len && held_less(&h->v[r], &h->v[m]))
-            m = r;
-        if (m == i)
-            break;
-        held t = h->v[i];
-        h->v[i] = h->v[m];
-        h->v[m] = t;
-        i = m;
-    }
+    return &w->v[w->head];
 }
 
+static void window_pop(window *w)
+{
+    w->head = (w->head + 1) & (w->cap - 1);
+    w->len--;
+}
 
 const char *const weft__rec_stmt_sql[S_COUNT_] = {
-    [S_EVENT] = "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [S_STRING] = "INSERT OR REPLACE INTO strings VALUES (?,?)",
     [S_LOCATION] = "INSERT OR REPLACE INTO locations VALUES (?,?,?,?,?,?)",
     [S_META] = "INSERT OR REPLACE INTO meta VALUES (?,?)",
@@ -108,7 +93,6 @@ const char *const weft__rec_stmt_sql[S_COUNT_] = {
     [S_TASK_ABORT] = "UPDATE tasks SET aborted_ts = ?, aborted_by = ? "
                      "WHERE task = ? AND aborted_ts IS NULL",
     [S_POLL] = "INSERT INTO polls VALUES (?,?,?,?,?,?,?,?,?)",
-    [S_WAKE] = "INSERT INTO wakes VALUES (?,?,?,?,?,?)",
     [S_PARK] = "INSERT INTO parks VALUES (?,?,?,NULL,NULL)",
     [S_PARK_END] = "UPDATE parks SET end_ts = ?1, duration_ns = ?1 - begin_ts WHERE rowid = ?2",
     [S_RESOURCE] = "INSERT OR REPLACE INTO resources VALUES (?,?,?,?,?,?,?,?,?,?,NULL)",
@@ -151,8 +135,7 @@ static const char schema_sql[] =
     "CREATE TABLE polls(task INTEGER, thread INTEGER, worker INTEGER, begin_ts INTEGER,\n"
     "  end_ts INTEGER, duration_ns INTEGER, ready INTEGER, begin_seq INTEGER,\n"
     "  end_seq INTEGER);\n"
-    "CREATE TABLE wakes(seq INTEGER PRIMARY KEY, ts INTEGER, thread INTEGER, task INTEGER,\n"
-    "  waker INTEGER, by_value INTEGER);\n"
+
     "CREATE TABLE parks(thread INTEGER, worker INTEGER, begin_ts INTEGER, end_ts INTEGER,\n"
     "  duration_ns INTEGER);\n"
     "CREATE TABLE resources(resource INTEGER PRIMARY KEY, kind TEXT, name TEXT,\n"
@@ -263,7 +246,6 @@ int weft__rec_run(weft_recorder *r, int which)
     sqlite3_stmt *st = r->st[which];
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
         char what[64];
         snprintf(what, sizeof what, "write (statement %d)", which);
@@ -276,14 +258,13 @@ int weft__rec_run(weft_recorder *r, int which)
 static int drain_window(weft_recorder *r, bool all)
 {
     while (r->window.len > 0) {
-        const weft_event *oldest = &r->window.v[0].ev;
+        const weft_event *oldest = window_front(&r->window);
         bool due = all || r->window.len > WEFT_RECORDER_WINDOW_MAX ||
                    oldest->ts + WEFT_RECORDER_WINDOW_NS <= r->max_ts;
         if (!due)
             break;
-        weft_event ev;
-        heap_pop(&r->window, &ev);
-        int err = weft__rec_write_event(r, &ev);
+        int err = weft__rec_write_event(r, oldest);
+        window_pop(&r->window);
         if (err)
             return err;
     }
@@ -305,7 +286,7 @@ int weft_recorder_add(weft_recorder *r, const weft_event *ev)
     weft_event copy = *ev;
     copy.seq = r->arrival++;
     copy.text = NULL;
-    int err = heap_push(&r->window, &copy);
+    int err = window_push(&r->window, &copy);
     if (err)
         return err;
     if (ev->ts > r->max_ts)
@@ -376,7 +357,11 @@ int weft_recorder_finish(weft_recorder *r)
         bind_i64(r, S_POLL, 2, s->thread);
         bind_i64(r, S_POLL, 3, s->worker);
         bind_i64(r, S_POLL, 4, (int64_t)s->poll_ts);
+        sqlite3_bind_null(r->st[S_POLL], 5);
+        sqlite3_bind_null(r->st[S_POLL], 6);
+        sqlite3_bind_null(r->st[S_POLL], 7);
         bind_i64(r, S_POLL, 8, (int64_t)s->poll_seq);
+        sqlite3_bind_null(r->st[S_POLL], 9);
         s->poll_task = 0;
         err = weft__rec_run(r, S_POLL);
     }
@@ -398,7 +383,7 @@ int weft_recorder_finish(weft_recorder *r)
         "  WHERE id = location_id) WHERE file IS NULL AND location_id IS NOT NULL;"
         "CREATE INDEX events_type ON events(type);"
         "CREATE INDEX polls_task ON polls(task);"
-        "CREATE INDEX wakes_task ON wakes(task);"
+
         "CREATE INDEX waits_resource ON waits(resource);"
         "CREATE INDEX waits_task ON waits(task);"
         "CREATE INDEX lock_holds_resource ON lock_holds(resource);"
@@ -417,9 +402,9 @@ int weft_recorder_finish(weft_recorder *r)
         err = weft_recorder_meta_int(r, "complete", 1);
     if (!err)
         err = commit(r);
-    /* One self-contained file: fold the WAL in and stop using it. */
+    /* One self-contained file, on the disk: fold the WAL in, stop using it, sync. */
     if (!err)
-        err = exec(r, "PRAGMA journal_mode=DELETE");
+        err = exec(r, "PRAGMA synchronous=FULL; PRAGMA journal_mode=DELETE");
     return err;
 }
 
@@ -438,6 +423,8 @@ void weft_recorder_close(weft_recorder *r)
     }
     for (int i = 0; i < S_COUNT_; i++)
         sqlite3_finalize(r->st[i]);
+    for (int i = 0; i < WEFT_EV_ID_LIMIT; i++)
+        sqlite3_finalize(r->ev_st[i]);
     sqlite3_close(r->db);
     for (size_t i = 0; i < r->nsyms; i++)
         free(r->syms[i].text);
@@ -497,6 +484,9 @@ int weft_recorder_create(const char *path, weft_recorder **out)
 {
     *out = NULL;
     open_error[0] = '\0';
+    /* SQLite's memory statistics take a global mutex at every allocation; the recorder does
+     * not read them. Only possible before SQLite initialises (later calls fail harmlessly). */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     weft_recorder *r = calloc(1, sizeof *r);
     if (!r) {
         snprintf(open_error, sizeof open_error, "out of memory");
@@ -531,9 +521,14 @@ int weft_recorder_create(const char *path, weft_recorder **out)
         return WEFT_EIO;
     }
     /* WAL: a reader (the console, sqlite3) can look while we write, and a commit is one
-     * append. synchronous=NORMAL does not fsync each commit: a killed recorder or program
-     * loses nothing committed; only a power cut may lose the last batches. */
-    int err = exec(r, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+     * append. synchronous=OFF: SQLite never waits for the disk while recording; what a
+     * commit wrote is in the kernel's page cache, so a killed recorder or program loses
+     * nothing committed, and only a machine that loses power mid-recording may lose the
+     * trace (finish syncs it). Checkpoints every 64 MiB of WAL rather than every 4 MiB: each
+     * copies pages back into the database, which is write volume a recording does not need
+     * to pay often. */
+    int err = exec(r, "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;"
+                      "PRAGMA wal_autocheckpoint=16384;"
                       "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;");
     if (!err)
         err = weft__rec_begin(r);
@@ -545,6 +540,10 @@ int weft_recorder_create(const char *path, weft_recorder **out)
             err = weft__rec_fail(r, weft__rec_stmt_sql[i]);
     if (!err)
         err = write_event_types(r);
+    /* Wakes need no pairing: a view over the log rather than a second copy of each row. */
+    if (!err)
+        err = exec(r, "CREATE VIEW wakes AS SELECT seq, ts, thread, task,"
+                      " nullif(waker, 0) AS waker, by_value FROM ev_task_wake");
     if (!err)
         err = weft_recorder_meta_text(r, "format", WEFT_TRACE_FORMAT);
     if (!err)

@@ -45,21 +45,20 @@ oslot *weft__omap_find(omap *m, okey k);
 int weft__omap_put(omap *m, okey k, int64_t rowid, uint64_t ts);
 void weft__omap_del(omap *m, oslot *s);
 
-/* ---------------------------------------------------------------- reorder window */
-typedef struct held {
-    weft_event ev; /* ev.seq holds the arrival number (the tie-breaker) */
-} held;
-
-typedef struct heap {
-    held *v;
-    size_t len, cap;
-} heap;
-
+/* ---------------------------------------------------------------- reorder window
+ *
+ * The events not written yet, sorted by timestamp (then arrival), in a circular buffer: an
+ * event goes in from the back, moving back past the few newer ones it is older than, and
+ * events leave from the front. Input is nearly sorted (each thread's events come in order),
+ * so an insertion costs a comparison or two. */
+typedef struct window {
+    weft_event *v; /* cap slots; the sorted events are v[head], v[head+1 & mask], ... */
+    size_t head, len, cap; /* cap a power of two, or 0 */
+} window;
 
 /* ---------------------------------------------------------------- the recorder */
 /* Statements, one per kind of write. The SQL is in stmt_sql[] in the same order. */
 enum {
-    S_EVENT,
     S_STRING,
     S_LOCATION,
     S_META,
@@ -72,7 +71,6 @@ enum {
     S_TASK_END,
     S_TASK_ABORT,
     S_POLL,
-    S_WAKE,
     S_PARK,
     S_PARK_END,
     S_RESOURCE,
@@ -116,13 +114,15 @@ typedef struct sym {
 struct weft_recorder {
     sqlite3 *db;
     sqlite3_stmt *st[S_COUNT_];
+    sqlite3_stmt *ev_st[WEFT_EV_ID_LIMIT]; /* INSERT INTO events for each type, naming only
+                                               its fields' columns (prepared on first use) */
     char err[256];
     bool broken;         /* a write failed: only close is allowed */
     bool in_tx;
     unsigned batch;      /* writes in the open transaction */
     uint64_t batch_start_ms;
-    heap window;
-    uint64_t arrival;    /* arrival counter (heap tie-breaker) */
+    window window;
+    uint64_t arrival;    /* arrival counter (ties between equal timestamps) */
     uint64_t max_ts;     /* newest ts added */
     uint64_t last_written_ts;
     int64_t next_seq;    /* seq of the next events row */

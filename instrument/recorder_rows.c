@@ -267,10 +267,9 @@ static int write_resource_op(weft_recorder *r, const weft_event_desc *d, const w
     bind_i64(r, S_RESOURCE_OP, 3, thread);
     bind_i64(r, S_RESOURCE_OP, 4, field_value(ev, &d->fields[0]));
     bind_text(r, S_RESOURCE_OP, 5, d->name);
-    if (task)
-        bind_id(r, S_RESOURCE_OP, 6, (uint64_t)field_value(ev, task));
-    if (op)
-        bind_text(r, S_RESOURCE_OP, 7, weft_resource_op_name((weft_resource_op)field_value(ev, op)));
+    bind_id(r, S_RESOURCE_OP, 6, task ? (uint64_t)field_value(ev, task) : 0);
+    bind_text(r, S_RESOURCE_OP, 7,
+              op ? weft_resource_op_name((weft_resource_op)field_value(ev, op)) : NULL);
     bind_text(r, S_RESOURCE_OP, 8, args);
     return weft__rec_run(r, S_RESOURCE_OP);
 }
@@ -444,16 +443,6 @@ static int write_derived(weft_recorder *r, const weft_event_desc *d, const weft_
         rs->poll_task = 0;
         return weft__rec_run(r, S_POLL);
     }
-    case WEFT_EV_task_wake: {
-        const weft_ev_task_wake *e = &ev->u.task_wake;
-        bind_i64(r, S_WAKE, 1, seq);
-        bind_i64(r, S_WAKE, 2, (int64_t)ev->ts);
-        bind_i64(r, S_WAKE, 3, thread);
-        bind_i64(r, S_WAKE, 4, (int64_t)e->task);
-        bind_id(r, S_WAKE, 5, e->waker);
-        bind_i64(r, S_WAKE, 6, e->by_value);
-        return weft__rec_run(r, S_WAKE);
-    }
     case WEFT_EV_task_abort:
         bind_i64(r, S_TASK_ABORT, 1, (int64_t)ev->ts);
         bind_id(r, S_TASK_ABORT, 2, ev->u.task_abort.by);
@@ -557,6 +546,24 @@ static int write_derived(weft_recorder *r, const weft_event_desc *d, const weft_
     return 0;
 }
 
+/* The INSERT of one event type, naming only the columns its fields use (the others stay
+ * NULL without being bound), kept in r->ev_st. */
+static int prepare_event_insert(weft_recorder *r, const weft_event_desc *d, sqlite3_stmt **out)
+{
+    char sql[256] = "INSERT INTO events(seq, ts, thread, type";
+    size_t n = strlen(sql);
+    for (unsigned i = 0; i < d->nfields && i < NFIELD_COLS; i++)
+        n += (size_t)snprintf(sql + n, sizeof sql - n, ", f%u", i);
+    n += (size_t)snprintf(sql + n, sizeof sql - n, ") VALUES (?, ?, ?, ?");
+    for (unsigned i = 0; i < d->nfields && i < NFIELD_COLS; i++)
+        n += (size_t)snprintf(sql + n, sizeof sql - n, ", ?");
+    snprintf(sql + n, sizeof sql - n, ")");
+    if (sqlite3_prepare_v3(r->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL) != SQLITE_OK)
+        return weft__rec_fail(r, "prepare an insert into events");
+    r->ev_st[d->id] = *out;
+    return 0;
+}
+
 /* One event out of the window, in timestamp order: its events row and derived rows. */
 int weft__rec_write_event(weft_recorder *r, const weft_event *ev)
 {
@@ -577,19 +584,19 @@ int weft__rec_write_event(weft_recorder *r, const weft_event *ev)
         r->last_written_ts = ev->ts;
     int64_t seq = r->next_seq++;
 
-    sqlite3_stmt *st = r->st[S_EVENT];
+    sqlite3_stmt *st = r->ev_st[ev->type];
+    if (!st && (err = prepare_event_insert(r, d, &st)))
+        return err;
     sqlite3_bind_int64(st, 1, seq);
     sqlite3_bind_int64(st, 2, (int64_t)ev->ts);
     sqlite3_bind_int64(st, 3, thread);
     sqlite3_bind_int64(st, 4, ev->type);
-    for (unsigned i = 0; i < NFIELD_COLS; i++) {
-        if (i < d->nfields)
-            sqlite3_bind_int64(st, 5 + (int)i, field_value(ev, &d->fields[i]));
-        else
-            sqlite3_bind_null(st, 5 + (int)i);
-    }
-    if ((err = weft__rec_run(r, S_EVENT)))
-        return err;
+    for (unsigned i = 0; i < d->nfields; i++)
+        sqlite3_bind_int64(st, 5 + (int)i, field_value(ev, &d->fields[i]));
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return weft__rec_fail(r, "insert into events");
     r->stats.events++;
     if ((err = write_derived(r, d, ev, seq, thread)))
         return err;
