@@ -10,9 +10,12 @@
  * program could not be explored.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <weft/error.h>
 #include <weft/sched.h>
@@ -113,6 +116,56 @@ static void append_quoted(char *buf, size_t size, const char *s)
     buf[len] = '\0';
 }
 
+/* Record the shrunk schedule's run into a trace database beside it, for `weft console`: the
+ * program replays the schedule (WEFT_SCHED=replay:...) under `weft record`. */
+static void record_trace(const char *schedule, char *const *prog)
+{
+    char self[PATH_MAX], abs_sched[PATH_MAX], db[PATH_MAX + 16];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0 || !realpath(schedule, abs_sched))
+        return;
+    self[n] = '\0';
+    size_t len = strlen(schedule);
+    const char *suffix = ".schedule";
+    size_t sl = strlen(suffix);
+    if (len > sl && strcmp(schedule + len - sl, suffix) == 0)
+        len -= sl;
+    snprintf(db, sizeof db, "%.*s.trace.db", (int)len, schedule);
+    pid_t pid = fork();
+    if (pid < 0)
+        return;
+    if (pid == 0) {
+        char spec[PATH_MAX + 16];
+        snprintf(spec, sizeof spec, "replay:%s", abs_sched);
+        setenv("WEFT_SCHED", spec, 1);
+        int argc = 0;
+        while (prog[argc])
+            argc++;
+        char **args = calloc((size_t)argc + 7, sizeof *args);
+        if (!args)
+            _exit(127);
+        int k = 0;
+        args[k++] = self;
+        args[k++] = "record";
+        args[k++] = "-q";
+        args[k++] = "-o";
+        args[k++] = db;
+        args[k++] = "--";
+        for (int i = 0; i < argc; i++)
+            args[k++] = prog[i];
+        /* The replay's own report went out with the exploration already. */
+        freopen("/dev/null", "w", stdout);
+        freopen("/dev/null", "w", stderr);
+        execv(self, args);
+        _exit(127);
+    }
+    int ws = 0;
+    while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+        ;
+    if (access(db, R_OK) == 0)
+        printf("trace database:   %s (the replayed failing run, for weft console)\n", db);
+}
+
 static int explore_run(int argc, char **argv)
 {
     const cli_cmd *me = &cli_cmd_explore;
@@ -196,6 +249,10 @@ static int explore_run(int argc, char **argv)
         fprintf(stderr, "weft explore: %s\n", res.summary[0] ? res.summary : weft_strerror(rc));
         return CLI_USAGE;
     }
+    if (res.failed && res.shrunk_path[0]) {
+        fflush(stdout);
+        record_trace(res.shrunk_path, argv + i);
+    }
     return res.failed ? CLI_FAILED : CLI_OK;
 }
 
@@ -213,7 +270,8 @@ const cli_cmd cli_cmd_explore = {
         "\n"
         "On a failure it writes DIR/NAME.failing.schedule and a shrunk DIR/NAME.shrunk.schedule\n"
         "(fewest preemptions, then fewest steps), checks that the shrunk one replays to the\n"
-        "same schedule byte for byte, tells its story, and prints the command that replays it.\n"
+        "same schedule byte for byte, tells its story, prints the command that replays it, and\n"
+        "records the replayed failing run into DIR/NAME.shrunk.trace.db (weft record).\n"
         "\n"
         "  --strategy S          random (default), pct[:DEPTH] (default depth 3), fifo, or\n"
         "                        dfs[:BOUND] (every schedule with at most BOUND preemptions;\n"

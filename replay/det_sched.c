@@ -530,6 +530,7 @@ static bool run_one(weft__det *d, weft_future *root_fut)
         d->preemptions++;
         d->rec->preemptions++;
     }
+    WEFT__EMIT(schedule_decision, d->step, en->id, d->nrunq);
     if (d->cfg->step_mode)
         step_prompt(d, &d->rec->steps[si]);
     remove_runnable(d, idx);
@@ -670,6 +671,7 @@ static int det_block_on(weft__sched *s, weft_future *fut)
     weft__tls.sched_local = d;
     weft__tls.task = NULL;
     weft__tls.budget = -1;
+    WEFT_HOOK(thread_enter, d->rt, WEFT_THREAD_BLOCK_ON, 0);
 
     d->in_block_on = true;
     d->root_done = false;
@@ -714,6 +716,7 @@ static int det_block_on(weft__sched *s, weft_future *fut)
     }
     d->in_block_on = false;
     d->root = WEFT__DET_NONE;
+    WEFT_HOOK(thread_leave);
     weft__tls = saved;
     if (d->stopping && weft__det_in_forkserver_child()) {
         /* Under `weft explore`: the explorer has what it needs, the rest of the program

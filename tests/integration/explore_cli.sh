@@ -72,6 +72,8 @@ run explore --seed 1 --out out-dl -- "$prog" two_lock
 check "explore: the deadlock names both mutexes" out_has "mutex 'account_a'"
 check "explore: and who holds them" out_has "held by T"
 check "explore: the story marks the preemption" out_has "<- preemption"
+check "explore: records the failing run into a trace database" \
+    test -s out-dl/det_program.shrunk.trace.db
 
 # ---------------------------------------------------------------- the fixed programs
 run explore --strategy dfs:2 -- "$prog" two_lock fixed
