@@ -70,3 +70,27 @@ static inline bool ring_special(unsigned id, const void *arg)
         WEFT__LTTNG_EMIT(name, a);                                                   \
     }
 WEFT_EVENTS(WEFT__EMIT_FN, WEFT__EMIT_FIELD)
+
+/* The hooks' entry points (hooks.h): the fields as arguments. Each needs the field list
+ * twice (parameters, initialiser), so the table is expanded with fields as a sequence of
+ * (type, name) pairs, walked by the two alternating macros of each list below. */
+#define WEFT__SEQ_F(t, n) (t, n)
+#define WEFT__SEQ_END(...) WEFT__SEQ_END_(__VA_ARGS__)
+#define WEFT__SEQ_END_(...) __VA_ARGS__##_END
+#define WEFT__SP0(t, n) , WEFT__API_T(t) n WEFT__SP1
+#define WEFT__SP1(t, n) , WEFT__API_T(t) n WEFT__SP0
+#define WEFT__SP0_END
+#define WEFT__SP1_END
+#define WEFT__SA0(t, n) n, WEFT__SA1
+#define WEFT__SA1(t, n) n, WEFT__SA0
+#define WEFT__SA0_END
+#define WEFT__SA1_END
+#define WEFT__EVF_FN(name, id, flags, doc, seq)                                      \
+    void weft__ev_##name##_f(int unused_ WEFT__SEQ_END(WEFT__SP0 seq))               \
+    {                                                                                \
+        (void)unused_;                                                               \
+        const weft_evarg_##name a = {WEFT__SEQ_END(WEFT__SA0 seq)};                  \
+        weft__ev_##name(&a);                                                         \
+    }
+WEFT_EVENTS(WEFT__EVF_FN, WEFT__SEQ_F)
+

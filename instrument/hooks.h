@@ -7,12 +7,13 @@
  *   WEFT_HOOK(task_spawn, t)
  *     -> weft__hook_task_spawn(t)                       an adapter below: which fields
  *     -> WEFT__EMIT(task_spawn, t->id, t->parent, ...)  the generated emitter's guard
- *     -> if (weft__trace_on) weft__ev_task_spawn(&(weft_evarg_task_spawn){t->id, ...})
+ *     -> if (weft__trace_on) weft__ev_task_spawn_f(0, t->id, t->parent, ...)
  *
  * With every sink off, the whole hook is one load of a global byte and one branch that is
- * predicted not taken: the arguments are only evaluated inside the branch. The out-of-line
- * weft__ev_<name>() (emit.c, generated from the table) interns strings and locations,
- * encodes the record and hands it to every sink that is on. Building with
+ * predicted not taken: the arguments are only evaluated inside the branch, and the call
+ * there (a cold function taking the fields in registers) needs no stack frame. The
+ * out-of-line emitters (emit.c, generated from the table) intern strings and locations,
+ * encode the record and hand it to every sink that is on. Building with
  * -Dinstrument=false (WEFT_INSTRUMENT=0) turns every hook into nothing, arguments not
  * evaluated: the baseline of the overhead benchmark.
  *
@@ -75,19 +76,27 @@ extern _Atomic unsigned char weft__trace_on;
 #define WEFT__API_T_res const struct weft_resource *
 
 #define WEFT__EVARG_FIELD(t, n) WEFT__API_T(t) n;
-#define WEFT__EVARG_DECL(name, id, flags, doc, fields) \
-    typedef struct weft_evarg_##name {                \
-        fields                                        \
-    } weft_evarg_##name;                              \
+#define WEFT__EVPARAM_FIELD(t, n) , WEFT__API_T(t) n
+#define WEFT__EVARG_DECL(name, id, flags, doc, fields)                                   \
+    typedef struct weft_evarg_##name {                                                  \
+        fields                                                                          \
+    } weft_evarg_##name;                                                                \
     void weft__ev_##name(const weft_evarg_##name *a);
 WEFT_EVENTS(WEFT__EVARG_DECL, WEFT__EVARG_FIELD)
 #undef WEFT__EVARG_DECL
+/* The same emitter taking the fields as arguments, for the hooks: a call with arguments in
+ * registers needs no stack frame in the caller, so that the hook's disabled path stays one
+ * load and one branch (the first argument is a placeholder, always 0). */
+#define WEFT__EVF_DECL(name, id, flags, doc, fields) \
+    __attribute__((cold, noinline)) void weft__ev_##name##_f(int unused_ fields);
+WEFT_EVENTS(WEFT__EVF_DECL, WEFT__EVPARAM_FIELD)
+#undef WEFT__EVF_DECL
 
 /* Emit `name` with its fields in table order, if any sink is on. A statement. */
 #define WEFT__EMIT(name, ...)                                                   \
     do {                                                                        \
         if (WEFT__TRACING())                                                    \
-            weft__ev_##name(&(const weft_evarg_##name){__VA_ARGS__});           \
+            weft__ev_##name##_f(0, __VA_ARGS__);                                \
     } while (0)
 
 /* ---------------------------------------------------------------- per-thread context

@@ -7,9 +7,9 @@
  *     string_def / location_def   every interned id, so that the reader can resolve the ids
  *                                 of records whose definitions it never saw
  *     runtime_start               every live runtime
- *     task_snapshot               every live task: identity, state, what it waits on
  *     resource_snapshot           every live resource, then whatever state its primitive
  *                                 reports (lock holders, permits...: its snapshot callback)
+ *     task_snapshot               every live task: identity, state, what it waits on
  *   snapshot_end(seq)
  *
  * Every record of a snapshot carries the timestamp taken at snapshot_begin, before any state
@@ -36,6 +36,8 @@ typedef struct snap_ctx {
     bool may_wait;  /* the tracer thread: may wait for room */
     weft_ev_task_snapshot *tasks; /* copied under the shard locks, written after */
     size_t ntasks, cap;
+    uint64_t *res_ids;  /* live resources' ids, sorted by low 32 bits, for the tasks' waits */
+    size_t nres, res_cap;
     bool oom;
 } snap_ctx;
 
@@ -55,6 +57,8 @@ static void put_at(snap_ctx *c, unsigned type, void *rec, unsigned bytes)
         r_.p = (weft_ev_##name){__VA_ARGS__};                                    \
         put_at((c), WEFT_EV_##name, &r_, sizeof r_);                             \
     } while (0)
+
+#define WAITING (UINT64_C(1) << 63) /* in a copied task_snapshot.resource: see resolve_res */
 
 static unsigned task_state(uint64_t st)
 {
@@ -90,10 +94,12 @@ static void copy_task(snap_ctx *c, weft_task *t)
     s->location = weft__intern_loc(t->spawned_at);
     s->kind = t->kind;
     s->state = (uint8_t)task_state(st);
-    s->resource = atomic_load_explicit(&t->trace_wait_res, memory_order_relaxed);
-    if (s->resource) {
+    uint8_t op1 = atomic_load_explicit(&t->trace_wait_op, memory_order_relaxed);
+    if (op1) {
+        /* The low 32 bits for now, marked: resolved against the live resources later. */
+        s->resource = WAITING | atomic_load_explicit(&t->trace_wait_res, memory_order_relaxed);
         s->wait_location = atomic_load_explicit(&t->trace_wait_loc, memory_order_relaxed);
-        s->op = atomic_load_explicit(&t->trace_wait_op, memory_order_relaxed);
+        s->op = (uint8_t)(op1 - 1);
     }
 }
 
@@ -117,6 +123,39 @@ static void snap_resource(const weft_resource *r, void *arg)
         weft__intern_loc(r->created_at), (uint8_t)r->kind);
     if (r->snapshot)
         r->snapshot(r);
+    if (c->nres == c->res_cap) {
+        size_t cap = c->res_cap ? 2 * c->res_cap : 256;
+        uint64_t *p = realloc(c->res_ids, cap * sizeof *p);
+        if (!p)
+            return;
+        c->res_ids = p;
+        c->res_cap = cap;
+    }
+    c->res_ids[c->nres++] = r->id;
+}
+
+static int cmp_low32(const void *a, const void *b)
+{
+    uint32_t x = (uint32_t)*(const uint64_t *)a, y = (uint32_t)*(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The full id of a live resource whose id ends in `low`; `low` itself if none is known (a
+ * resource created before tracing started is not in the registry). */
+static uint64_t resolve_res(const snap_ctx *c, uint64_t low)
+{
+    size_t lo = 0, hi = c->nres;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint32_t m = (uint32_t)c->res_ids[mid];
+        if (m == (uint32_t)low)
+            return c->res_ids[mid];
+        if (m < (uint32_t)low)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return low;
 }
 
 void weft__snapshot_emit(uint64_t seq)
@@ -127,6 +166,8 @@ void weft__snapshot_emit(uint64_t seq)
     /* Runtimes and their tasks: runtime_start records are written under the runtime list
      * lock (a runtime cannot be freed meanwhile); tasks are copied, then written. */
     weft__trace_for_each_runtime(snap_runtime, &c);
+    weft__resource_for_each(snap_resource, &c);
+    qsort(c.res_ids, c.nres, sizeof *c.res_ids, cmp_low32);
     for (size_t i = 0; i < c.ntasks; i++) {
         struct {
             uint64_t h;
@@ -134,9 +175,11 @@ void weft__snapshot_emit(uint64_t seq)
         } r;
         memset(&r, 0, sizeof r);
         r.p = c.tasks[i];
+        if (r.p.resource & WAITING)
+            r.p.resource = resolve_res(&c, (uint32_t)r.p.resource);
         put_at(&c, WEFT_EV_task_snapshot, &r, sizeof r);
     }
     free(c.tasks);
-    weft__resource_for_each(snap_resource, &c);
+    free(c.res_ids);
     PUT(&c, snapshot_end, seq);
 }

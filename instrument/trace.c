@@ -769,9 +769,9 @@ void weft__trace_task_wait(uint64_t task, const weft_resource *r, unsigned op,
     weft__ev_task_wait(&a);
     weft_task *t = weft__tls.task;
     if (t && t->id == task) {
-        atomic_store_explicit(&t->trace_wait_res, a.resource, memory_order_relaxed);
+        atomic_store_explicit(&t->trace_wait_res, (uint32_t)a.resource, memory_order_relaxed);
         atomic_store_explicit(&t->trace_wait_loc, weft__intern_loc(where), memory_order_relaxed);
-        atomic_store_explicit(&t->trace_wait_op, (uint8_t)op, memory_order_relaxed);
+        atomic_store_explicit(&t->trace_wait_op, (uint8_t)(op + 1), memory_order_relaxed);
     }
 }
 
@@ -781,5 +781,5 @@ void weft__trace_task_wait_done(uint64_t task, const weft_resource *r, unsigned 
     weft__ev_task_wait_done(&a);
     weft_task *t = weft__tls.task;
     if (t && t->id == task)
-        atomic_store_explicit(&t->trace_wait_res, 0, memory_order_relaxed);
+        atomic_store_explicit(&t->trace_wait_op, 0, memory_order_relaxed);
 }

@@ -154,6 +154,14 @@ struct weft_task {
     weft_waker join_waker;
     /* Outcome: written by the runner before COMPLETE is published, read after it. */
     int status;
+#if WEFT_INSTRUMENT
+    /* What the task waits on, for the instrumentation's snapshots, kept in padding so that
+     * the header does not grow: written by the task's poller in the task_wait and
+     * task_wait_done hooks (only while tracing), read by the snapshot thread. The resource
+     * id's low 32 bits (the snapshot finds the full id among the live resources); the
+     * await's interned location; the weft_resource_op + 1, or 0 when not waiting. */
+    _Atomic uint32_t trace_wait_res;
+#endif
     intptr_t value;
     /* Identity, fixed at spawn. */
     weft_task_id id;
@@ -164,12 +172,8 @@ struct weft_task {
     /* Set by the runner once the future was dropped or finished; owned by the runner. */
     bool future_done;
 #if WEFT_INSTRUMENT
-    /* What the task waits on, for the instrumentation's snapshots: written by the task's
-     * poller in the task_wait / task_wait_done hooks (only while tracing), read by the
-     * snapshot thread; 0 = not waiting on a resource. */
-    _Atomic uint64_t trace_wait_res;
-    _Atomic uint32_t trace_wait_loc;  /* interned location of the await */
-    _Atomic uint8_t trace_wait_op;    /* weft_resource_op */
+    _Atomic uint8_t trace_wait_op;   /* see trace_wait_res */
+    _Atomic uint32_t trace_wait_loc;
 #endif
     size_t future_size;
     alignas(max_align_t) unsigned char future[];

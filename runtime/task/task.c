@@ -129,7 +129,7 @@ weft_task *weft__task_spawn(weft_runtime *rt, weft__sched *sched, const weft_fut
 #if WEFT_INSTRUMENT
     atomic_init(&t->trace_wait_res, 0);
     atomic_init(&t->trace_wait_loc, 0);
-    atomic_init(&t->trace_wait_op, 0);
+    atomic_init(&t->trace_wait_op, 0); /* not waiting */
 #endif
     t->future_size = size;
     memcpy(t->future, fut, size);
