@@ -56,10 +56,11 @@ not_ok() {
     echo "not ok $n - $1"
     echo "not ok $n - $1" >&2
 }
+# bail MESSAGE [DETAILS_FILE]: stop; the message on one TAP line, the details on stderr.
 bail() {
     echo "Bail out! $1"
     echo "Bail out! $1" >&2
-    [ -f "$tmp/cmd.log" ] && sed 's/^/    /' "$tmp/cmd.log" >&2
+    [ -f "${2:-$tmp/cmd.log}" ] && sed 's/^/    /' "${2:-$tmp/cmd.log}" >&2
     exit 1
 }
 
@@ -82,7 +83,11 @@ trace=$tmp/trace
 ok "session $session records weft:*"
 
 # The registration timeout (default 3 s) lets the program register before its first event.
-LD_PRELOAD=$provider "$prog" >"$tmp/expect" 2>"$tmp/prog.err"
+# A sanitizer build wants its runtime first in the preload list, ahead of the provider.
+preload=$provider
+asan=$(ldd "$prog" 2>/dev/null | awk '/libasan\.so/ { print $3; exit }')
+[ -n "$asan" ] && preload="$asan $provider"
+LD_PRELOAD=$preload "$prog" >"$tmp/expect" 2>"$tmp/prog.err"
 rc=$?
 lttng stop "$session" >"$tmp/cmd.log" 2>&1 || bail "lttng stop failed"
 lttng destroy "$session" >>"$tmp/cmd.log" 2>&1 || bail "lttng destroy failed"
@@ -92,7 +97,8 @@ if [ $rc -eq 0 ]; then ok "the traced program ran"; else
 fi
 
 babeltrace2 --no-delta "$trace" >"$tmp/events" 2>"$tmp/bt.err" ||
-    bail "babeltrace2 could not read the trace: $(head -n 3 "$tmp/bt.err")"
+    bail "babeltrace2 could not read the trace (did the program register? its stderr follows)" \
+        "$tmp/prog.err"
 total=$(wc -l <"$tmp/events")
 if [ "$total" -gt 0 ]; then ok "the trace holds $total events"; else
     not_ok "the trace is empty (is /dev/shm big enough? did the program register?)"
