@@ -7,8 +7,10 @@
  *          yielding three times each, joined by main), two ways:
  *            in-process   weft_explore calling the program's function once per schedule;
  *            fork server  weft_explore_program on this very binary (re-run as
- *                         `explore_bench --serve two_tasks`), one forked child per schedule,
- *                         which is what `weft explore -- PROGRAM` does.
+ *                         `explore_bench --serve-plain two_tasks`), one forked child per
+ *                         schedule: what `weft explore -- PROGRAM` does for any program;
+ *            persistent   the same, the binary handing its function to weft_sched_main
+ *                         (`--serve two_tasks`): each child runs up to 1000 schedules.
  *   find   for each classic-bug program (tests/unit/test_det_programs.c) and each strategy,
  *          the number of schedules up to and including the first failing one, over N seeds
  *          (default 100): median and 90th percentile. DFS does not depend on the seed: one
@@ -88,20 +90,29 @@ static void speed(const char *self)
            (unsigned long long)res.schedules, dt);
     printf("RESULT explore speed in_process schedules_per_s %.0f\n", inproc);
 
-    char *argv[] = {(char *)self, "--serve", "two_tasks", NULL};
-    o.program = NULL;
-    o.iterations = 5000;
-    t0 = now_s();
-    int rc = weft_explore_program(&o, argv, &res);
-    dt = now_s() - t0;
-    if (rc) {
-        printf("  fork server  failed: %s\n", res.summary);
-        return;
+    static const struct {
+        const char *flag, *label, *variant;
+        uint64_t n;
+    } ways[] = {
+        {"--serve-plain", "fork server", "fork_server", 5000},
+        {"--serve", "persistent", "persistent", 50000},
+    };
+    for (size_t w = 0; w < 2; w++) {
+        char *argv[] = {(char *)self, (char *)ways[w].flag, "two_tasks", NULL};
+        o.program = NULL;
+        o.iterations = ways[w].n;
+        t0 = now_s();
+        int rc = weft_explore_program(&o, argv, &res);
+        dt = now_s() - t0;
+        if (rc) {
+            printf("  %-11s  failed: %s\n", ways[w].label, res.summary);
+            continue;
+        }
+        double rate = (double)res.schedules / dt;
+        printf("  %-11s  %8.0f /s   (%llu schedules in %.2f s, including start-up)\n",
+               ways[w].label, rate, (unsigned long long)res.schedules, dt);
+        printf("RESULT explore speed %s schedules_per_s %.0f\n", ways[w].variant, rate);
     }
-    double fork_rate = (double)res.schedules / dt;
-    printf("  fork server  %8.0f /s   (%llu schedules in %.2f s, including start-up)\n",
-           fork_rate, (unsigned long long)res.schedules, dt);
-    printf("RESULT explore speed fork_server schedules_per_s %.0f\n", fork_rate);
 }
 
 /* ---------------------------------------------------------------- schedules to failure */
@@ -185,11 +196,14 @@ static void find(unsigned seeds)
 
 int main(int argc, char **argv)
 {
-    if (argc == 3 && strcmp(argv[1], "--serve") == 0) {
-        /* The target of the fork-server measurement: just the program. */
+    if (argc == 3 && (strcmp(argv[1], "--serve") == 0 || strcmp(argv[1], "--serve-plain") == 0)) {
+        /* The target of the fork-server measurements: just the program. */
         const program *p = find_program(argv[2]);
-        int variant = 0;
-        return p ? p->run(&variant) : 2;
+        static int variant = 0;
+        if (!p)
+            return 2;
+        return strcmp(argv[1], "--serve") == 0 ? weft_sched_main(p->run, &variant)
+                                               : p->run(&variant);
     }
     const char *what = argc > 1 ? argv[1] : "all";
     unsigned seeds = 100;

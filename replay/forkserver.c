@@ -23,6 +23,13 @@
  *
  * The client enforces a wall-clock timeout per run (a poll that never returns cannot be
  * preempted in C): it kills the child, whose pid the server publishes in the header.
+ *
+ * Persistent mode (weft_sched_main). A fork costs a few hundred microseconds on a small VM,
+ * which caps one-child-per-schedule at a few thousand schedules per second. A program whose
+ * work is a re-runnable function can hand it to weft_sched_main; the server then forks a
+ * child that runs the function for up to PERSISTENT_RUNS requests in a row, exactly like the
+ * in-process explorer does, and only forks again when that child ends (or dies: a crash is
+ * reported for the request it was running, flagged in the header).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -48,10 +55,14 @@
 #define FS_RSP_OFF (FS_REQ_OFF + FS_REQ_CAP)
 #define FS_RSP_CAP (FS_SHM_SIZE - FS_RSP_OFF)
 
+#define PERSISTENT_RUNS 1000
+#define EXIT_CLIENT_GONE 99 /* a persistent child's exit status when the client left */
+
 typedef struct fs_header {
     uint32_t magic, protocol;
     char program[256];          /* server: the program's name */
     _Atomic int32_t child;      /* server: pid of the running child, 0 between runs */
+    _Atomic uint32_t in_flight; /* persistent child: a request is being run */
     uint64_t req_len;           /* client: bytes of request at FS_REQ_OFF */
     /* Child: the response. state 0 = nothing yet, 1 = published. */
     _Atomic uint32_t rsp_state;
@@ -73,6 +84,9 @@ typedef struct fs_request {
 /* ---------------------------------------------------------------- the program's side */
 
 static bool in_child;
+static bool persistent;          /* the children run weft_sched_main's function in a loop */
+static int (*persistent_body)(void *);
+static void *persistent_arg;
 static fs_header *child_shm;
 static weft__det_config child_cfg;
 static weft__det_record child_rec, child_follow;
@@ -84,7 +98,8 @@ static bool child_published;
 
 bool weft__det_in_forkserver_child(void)
 {
-    return in_child;
+    /* A persistent child reports after each call of the function, not from the scheduler. */
+    return in_child && !persistent;
 }
 
 void weft__det_forkserver_publish(const weft__det_record *rec, bool final)
@@ -151,6 +166,10 @@ static int child_setup(fs_header *h)
     memcpy(strategy_text, q.strategy_text, sizeof strategy_text);
     child_cfg.strategy_text = strategy_text[0] ? strategy_text : NULL;
     child_want_record = q.want_record;
+    free(child_prefix);
+    free(child_wish);
+    child_prefix = NULL;
+    child_wish = NULL;
     if (q.prefix_len) {
         child_prefix = malloc(q.prefix_len * sizeof *child_prefix);
         if (!child_prefix)
@@ -167,8 +186,12 @@ static int child_setup(fs_header *h)
         memcpy(child_wish, p, q.nwish * sizeof *child_wish);
         p += q.nwish * sizeof *child_wish;
     }
-    if (weft__det_record_init(&child_rec) || weft__det_record_init(&child_follow))
+    if (!child_rec.str && weft__det_record_init(&child_rec))
         return WEFT_ENOMEM;
+    if (!child_follow.str && weft__det_record_init(&child_follow))
+        return WEFT_ENOMEM;
+    weft__det_record_reset(&child_rec);
+    weft__det_record_reset(&child_follow);
     if (q.follow_len) {
         char err[512];
         if (weft__det_parse(&child_follow, p, q.follow_len, NULL, "request", err, sizeof err)) {
@@ -182,10 +205,13 @@ static int child_setup(fs_header *h)
         child_cfg.guide.n = q.nwish;
         child_cfg.guide.explicit_order = q.explicit_order;
     }
-    child_run.cfg = &child_cfg;
-    child_run.rec = &child_rec;
+    child_run = (weft__det_run){.cfg = &child_cfg, .rec = &child_rec};
     weft__det_arm(&child_run);
-    atexit(child_atexit);
+    static bool at_exit;
+    if (!persistent && !at_exit) {
+        atexit(child_atexit);
+        at_exit = true;
+    }
     return 0;
 }
 
@@ -219,6 +245,88 @@ static bool write_full(int fd, const void *buf, size_t n)
     return true;
 }
 
+/* A persistent child: run requests until PERSISTENT_RUNS, or until the client leaves. */
+static void persistent_child(fs_header *h, int ctl, int st)
+{
+    for (int n = 0; n < PERSISTENT_RUNS; n++) {
+        char cmd;
+        if (!read_full(ctl, &cmd, 1) || cmd == 'Q')
+            _exit(EXIT_CLIENT_GONE);
+        atomic_store(&h->in_flight, 1);
+        atomic_store(&h->rsp_state, 0);
+        h->rsp_len = 0;
+        if (ftruncate(1, 0) == 0)
+            (void)lseek(1, 0, SEEK_SET);
+        if (child_setup(h) != 0)
+            _exit(4);
+        child_published = false;
+        int rc = persistent_body(persistent_arg);
+        weft__det_disarm();
+        /* The same verdicts as the in-process runner (explore.c). */
+        if (!child_run.attached)
+            weft__det_record_fail(&child_rec, WEFT__OUT_NO_RUNTIME, 0, "",
+                                  "the function never built a weft runtime");
+        else if (rc != 0)
+            weft__det_record_fail(&child_rec, WEFT__OUT_EXIT, child_rec.nsteps, "",
+                                  "the function returned %d after a run that was otherwise fine",
+                                  rc);
+        weft__det_forkserver_publish(&child_rec, true);
+        fflush(stdout);
+        fflush(stderr);
+        atomic_store(&h->in_flight, 0);
+        int32_t status = 0; /* a wait status meaning "exited 0" */
+        if (!write_full(st, &status, sizeof status))
+            _exit(EXIT_CLIENT_GONE);
+    }
+    _exit(0);
+}
+
+/* The persistent server: keep one child alive; report the request a dying child was running. */
+static void persistent_server(fs_header *h, int ctl, int st, int shm, int out)
+{
+    for (;;) {
+        fflush(stdout);
+        fflush(stderr);
+        atomic_store(&h->in_flight, 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+            in_child = true;
+            child_shm = h;
+            dup2(out, 1);
+            dup2(out, 2);
+            close(out);
+            close(shm);
+            persistent_child(h, ctl, st);
+        }
+        if (pid < 0)
+            _exit(3);
+        atomic_store(&h->child, pid);
+        int ws;
+        while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+            ;
+        atomic_store(&h->child, 0);
+        if (WIFEXITED(ws) && WEXITSTATUS(ws) == EXIT_CLIENT_GONE)
+            _exit(0);
+        if (atomic_load(&h->in_flight)) {
+            int32_t status = ws;
+            if (!write_full(st, &status, sizeof status))
+                _exit(0);
+        }
+    }
+}
+
+int weft_sched_main(int (*body)(void *arg), void *arg)
+{
+    const char *spec = getenv("WEFT_FORKSERVER");
+    if (!spec || !*spec || in_child)
+        return body(arg);
+    persistent = true;
+    persistent_body = body;
+    persistent_arg = arg;
+    int rc = weft__det_forkserver_maybe(); /* does not return when it serves */
+    return rc ? 2 : body(arg);
+}
+
 int weft__det_forkserver_maybe(void)
 {
     static bool checked;
@@ -250,6 +358,8 @@ int weft__det_forkserver_maybe(void)
     char ready = 'R';
     if (!write_full(st, &ready, 1))
         _exit(0);
+    if (persistent)
+        persistent_server(h, ctl, st, shm, out);
     for (;;) {
         char cmd;
         if (!read_full(ctl, &cmd, 1) || cmd == 'Q')

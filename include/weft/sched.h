@@ -135,6 +135,13 @@ int weft_explore(const weft_explore_opts *opts, int (*body)(void *arg), void *ar
 int weft_explore_program(const weft_explore_opts *opts, char *const *argv,
                          weft_explore_result *res);
 
+/* The main of a program whose work is a re-runnable function (the contract of weft_explore's
+ * body): returns body(arg). Under `weft explore` it serves in *persistent mode* instead: each
+ * forked child runs the function for up to a thousand schedules in a row, so exploring the
+ * whole program runs at close to in-process speed rather than at the machine's fork rate.
+ *     int main(int argc, char **argv) { ...parse...; return weft_sched_main(run, &args); } */
+int weft_sched_main(int (*body)(void *arg), void *arg);
+
 /* What a schedule file says about itself, read and checked by the same strict parser that
  * replays use. `program` (may be NULL) must match the file's. 0, or WEFT_EFORMAT,
  * WEFT_EINVAL (another program's schedule) or WEFT_EIO, with a one-line reason in err. */

@@ -75,6 +75,16 @@ check "explore: the story marks the preemption" out_has "<- preemption"
 check "explore: records the failing run into a trace database" \
     test -s out-dl/det_program.shrunk.trace.db
 
+# ---------------------------------------------------------------- persistent mode
+run explore --seed 1 --out out-pers -- "$prog" race persistent
+check "persistent mode: finds the race" out_has "found assertion after"
+check "persistent mode: the shrunk schedule replays byte-identically" \
+    out_has "replays to a byte-identical schedule"
+run replay out-pers/det_program.shrunk.schedule -- "$prog" race
+check "persistent mode: its schedule replays in a plain run" rc_is 0
+run explore --iterations 3000 -- "$prog" two_tasks persistent
+check "persistent mode: 3000 clean schedules" out_has "no failure in 3000 schedules"
+
 # ---------------------------------------------------------------- the fixed programs
 run explore --strategy dfs:2 -- "$prog" two_lock fixed
 check "dfs on the fixed two_lock: exits 0" rc_is 0
