@@ -485,6 +485,12 @@ static void step_prompt(weft__det *d, const weft__det_step *s)
     for (uint32_t i = 0; i < d->nrunq; i++)
         fprintf(stderr, " T%u", d->runq[i]);
     fprintf(stderr, ")");
+    if (d->follow && d->cfg->strategy == WEFT__DET_REPLAY && !d->diverged &&
+        d->step < d->follow->nsteps) {
+        char op[256];
+        fprintf(stderr, "\n         recorded: it %s",
+                weft__det_step_op_text(d->follow, &d->follow->steps[d->step], op, sizeof op));
+    }
     /* Process-wide on purpose: one terminal, one person stepping. */
     static FILE *tty;
     static bool cont;

@@ -111,6 +111,10 @@ run replay --tolerant "$sched" -- "$prog" two_lock fixed
 check "replay --tolerant: runs to the end (exit 0)" rc_is 0
 check "replay --tolerant: says it continued" err_has "continuing with fifo"
 
+run replay --step "$sched" -- "$prog" two_lock </dev/null
+check "replay --step without a terminal walks every decision" err_has "^step 5 "
+check "replay --step shows what each task did in the recording" err_has "recorded: it "
+
 # ---------------------------------------------------------------- bad schedules are refused
 head -c 200 "$sched" >truncated.schedule
 run replay truncated.schedule -- "$prog" two_lock
