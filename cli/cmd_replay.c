@@ -1,6 +1,7 @@
 /* cli/cmd_replay.c - `weft replay`: run a program under a recorded schedule.
  *
  *     weft replay [--tolerant[=fifo|random]] [--step] [--out FILE] SCHEDULE -- PROGRAM [ARGS]
+ *     weft replay --trace TRACE.db [--out FILE] -- PROGRAM [ARGS]
  *
  * The schedule is checked first (format, version, truncation) so that a bad file is refused
  * here with the parser's message. Then PROGRAM runs with WEFT_SCHED=replay:SCHEDULE: its
@@ -9,8 +10,15 @@
  * schedule. Comparing the two files gives the verdict: reproduced exactly (byte-identical),
  * or where the run went another way.
  *
- * Exit status: 0 reproduced exactly (or, tolerant, ran to the end), 1 diverged or ended
- * differently, 2 bad usage or a refused schedule.
+ * With --trace, the schedule comes from a trace database that `weft record` wrote of a run
+ * on any scheduler (a multi-threaded one, typically): the polls it recorded, ordered by the
+ * time they began, become a linearised schedule (tasks named by spawn location and ordinal,
+ * as in every schedule), and the program runs with WEFT_SCHED=guide:FILE, which follows that
+ * order wherever the tasks are runnable. The verdict says whether the whole order could be
+ * followed, or at which poll the run had to leave it.
+ *
+ * Exit status: 0 reproduced exactly (or, tolerant, ran to the end; with --trace: followed
+ * every poll), 1 diverged or ended differently, 2 bad usage or a refused schedule.
  */
 #include <errno.h>
 #include <limits.h>
@@ -23,7 +31,189 @@
 #include <weft/error.h>
 #include <weft/sched.h>
 
+#include "../instrument/reader.h"
 #include "cli.h"
+
+/* ---------------------------------------------------------------- a trace as a schedule */
+
+typedef struct trace_task {
+    uint64_t id;
+    uint32_t alias;
+    char *name, *file, *func;
+    uint32_t line, ordinal;
+    uint8_t kind;
+    uint64_t parent;
+} trace_task;
+
+typedef struct trace_poll {
+    uint64_t ts;
+    uint64_t task;
+} trace_poll;
+
+static int cmp_poll(const void *a, const void *b)
+{
+    const trace_poll *x = a, *y = b;
+    return x->ts < y->ts ? -1 : x->ts > y->ts;
+}
+
+/* The schedule format's escaping (replay/schedule_file.c). */
+static void put_esc(FILE *f, const char *s)
+{
+    if (!s || !*s) {
+        fputc('-', f);
+        return;
+    }
+    if (strcmp(s, "-") == 0) {
+        fputs("%2D", f);
+        return;
+    }
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p > ' ' && *p < 127 && *p != '%' && *p != ',' && *p != '=')
+            fputc(*p, f);
+        else
+            fprintf(f, "%%%02X", *p);
+    }
+}
+
+static const char *base_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* Read TRACE.db into a guide schedule at `out` for `program`. 0, or -1 with err. */
+static int trace_to_guide(const char *db, const char *program, const char *out, size_t *npolls,
+                          char *err, size_t err_size)
+{
+    weft_reader *r;
+    if (weft_reader_open_trace(db, &r) < 0) {
+        snprintf(err, err_size, "%s: %s", db, weft_reader_open_error());
+        return -1;
+    }
+    trace_task *tasks = NULL;
+    size_t ntasks = 0, cap_tasks = 0;
+    trace_poll *polls = NULL;
+    size_t npoll = 0, cap_polls = 0;
+    int rc = 0;
+    weft_event ev;
+    int got;
+    while ((got = weft_reader_next(r, &ev)) == 1) {
+        if (ev.type == WEFT_EV_task_spawn) {
+            if (ntasks == cap_tasks) {
+                cap_tasks = cap_tasks ? cap_tasks * 2 : 64;
+                trace_task *t = realloc(tasks, cap_tasks * sizeof *t);
+                if (!t) {
+                    rc = -1;
+                    break;
+                }
+                tasks = t;
+            }
+            const weft_ev_task_spawn *e = &ev.u.task_spawn;
+            weft_reader_loc loc = {"", "", 0};
+            weft_reader_location(r, e->location, &loc);
+            const char *name = weft_reader_string(r, e->name);
+            trace_task *t = &tasks[ntasks];
+            t->id = e->task;
+            t->alias = (uint32_t)ntasks;
+            t->name = strdup(name ? name : "task");
+            t->file = strdup(base_of(loc.file ? loc.file : ""));
+            t->func = strdup(loc.func ? loc.func : "");
+            t->line = loc.line;
+            t->kind = e->kind;
+            t->parent = e->parent;
+            t->ordinal = 1;
+            for (size_t k = 0; k < ntasks; k++)
+                if (strcmp(tasks[k].name, t->name) == 0 && strcmp(tasks[k].file, t->file) == 0 &&
+                    strcmp(tasks[k].func, t->func) == 0)
+                    t->ordinal++;
+            ntasks++;
+        } else if (ev.type == WEFT_EV_task_poll_begin || ev.type == WEFT_EV_task_poll) {
+            if (npoll == cap_polls) {
+                cap_polls = cap_polls ? cap_polls * 2 : 1024;
+                trace_poll *p = realloc(polls, cap_polls * sizeof *p);
+                if (!p) {
+                    rc = -1;
+                    break;
+                }
+                polls = p;
+            }
+            if (ev.type == WEFT_EV_task_poll_begin)
+                polls[npoll++] = (trace_poll){ev.ts, ev.u.task_poll_begin.task};
+            else
+                polls[npoll++] = (trace_poll){ev.ts - ev.u.task_poll.begin_delta,
+                                              ev.u.task_poll.task};
+        }
+    }
+    if (got < 0 && rc == 0) {
+        snprintf(err, err_size, "%s: %s", db, weft_reader_last_error(r));
+        rc = -1;
+    }
+    weft_reader_close(r);
+    FILE *f = rc == 0 ? fopen(out, "w") : NULL;
+    if (rc == 0 && !f) {
+        snprintf(err, err_size, "%s: %s", out, strerror(errno));
+        rc = -1;
+    }
+    if (f) {
+        qsort(polls, npoll, sizeof *polls, cmp_poll);
+        /* Keep the polls of tasks whose spawn the trace saw. */
+        size_t kept = 0;
+        for (size_t i = 0; i < npoll; i++) {
+            for (size_t k = 0; k < ntasks; k++) {
+                if (tasks[k].id == polls[i].task) {
+                    polls[kept++] = (trace_poll){polls[i].ts, k};
+                    break;
+                }
+            }
+        }
+        fprintf(f, "# weft schedule: the polls of %s in the order they began (a linearised\n"
+                   "# trace), followed by WEFT_SCHED=guide:THIS_FILE.\n",
+                db);
+        fprintf(f, "weft-schedule 1\nprogram ");
+        put_esc(f, program);
+        fprintf(f, "\nstrategy trace\nseed 0\nlimits steps=0 vtime=0 starvation=0\n"
+                   "outcome ok step=0 preemptions=0 vtime=0 exit=0\nmessage -\nsignature -\n");
+        fprintf(f, "tasks %zu\n", ntasks);
+        for (size_t k = 0; k < ntasks; k++) {
+            trace_task *t = &tasks[k];
+            fprintf(f, "task T%zu name=", k);
+            put_esc(f, t->name);
+            fprintf(f, " file=");
+            put_esc(f, t->file);
+            fprintf(f, " func=");
+            put_esc(f, t->func);
+            fprintf(f, " line=%u ordinal=%u kind=%s parent=", t->line, t->ordinal,
+                    t->kind == 1 ? "blocking" : "async");
+            size_t p = 0;
+            while (p < k && tasks[p].id != t->parent)
+                p++;
+            if (p < k)
+                fprintf(f, "T%zu\n", p);
+            else
+                fprintf(f, "-\n");
+        }
+        fprintf(f, "steps %zu\n", kept);
+        for (size_t i = 0; i < kept; i++)
+            fprintf(f, "step %zu t=0 run=T%llu of=T%llu op=pending res=- at=-\n", i,
+                    (unsigned long long)polls[i].task, (unsigned long long)polls[i].task);
+        fprintf(f, "end\n");
+        if (fclose(f) != 0) {
+            snprintf(err, err_size, "%s: %s", out, strerror(errno));
+            rc = -1;
+        }
+        *npolls = kept;
+    }
+    for (size_t k = 0; k < ntasks; k++) {
+        free(tasks[k].name);
+        free(tasks[k].file);
+        free(tasks[k].func);
+    }
+    free(tasks);
+    free(polls);
+    if (rc && !err[0])
+        snprintf(err, err_size, "out of memory reading %s", db);
+    return rc;
+}
 
 static char *read_file(const char *path, size_t *len)
 {
@@ -70,10 +260,83 @@ static size_t first_different_line(const char *a, const char *b)
     }
 }
 
+/* Run the program and wait; 127 when it could not be started. */
+static int run_with(char *const *prog, const char *spec, const char *record_to)
+{
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        setenv("WEFT_SCHED", spec, 1);
+        setenv("WEFT_SCHEDULE_OUT", record_to, 1);
+        unsetenv("WEFT_SCHED_TOLERANT");
+        unsetenv("WEFT_SCHED_STEP");
+        execvp(prog[0], prog);
+        fprintf(stderr, "weft replay: cannot run %s: %s\n", prog[0], strerror(errno));
+        _exit(127);
+    }
+    int ws = 0;
+    while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+        ;
+    return ws;
+}
+
+static int replay_trace(const char *trace, const char *out, char *const *prog)
+{
+    char program[PATH_MAX], err[1024] = "";
+    const char *name = base_of(prog[0]);
+    if (strchr(prog[0], '/') && realpath(prog[0], program))
+        name = base_of(program);
+    if (strncmp(name, "lt-", 3) == 0)
+        name += 3;
+    char guide[] = "/tmp/weft-trace-guide-XXXXXX", rec[] = "/tmp/weft-trace-run-XXXXXX";
+    int fd1 = mkstemp(guide), fd2 = mkstemp(rec);
+    if (fd1 < 0 || fd2 < 0) {
+        fprintf(stderr, "weft replay: cannot create a temporary file: %s\n", strerror(errno));
+        return CLI_USAGE;
+    }
+    close(fd1);
+    close(fd2);
+    const char *record_to = out ? out : rec;
+    size_t npolls = 0;
+    int rc = CLI_USAGE;
+    if (trace_to_guide(trace, name, guide, &npolls, err, sizeof err) != 0) {
+        fprintf(stderr, "weft replay: refused: %s\n", err);
+        goto out;
+    }
+    fprintf(stderr, "weft replay: %s: %zu polls, linearised by the time they began -- %s\n",
+            trace, npolls, prog[0]);
+    char spec[PATH_MAX + 16];
+    snprintf(spec, sizeof spec, "guide:%s", guide);
+    remove(record_to);
+    int ws = run_with(prog, spec, record_to);
+    if (ws < 0 || (WIFEXITED(ws) && WEXITSTATUS(ws) == 127))
+        goto out;
+    weft_schedule_info now;
+    if (weft_schedule_read_info(record_to, NULL, &now, err, sizeof err) != 0) {
+        fprintf(stderr, "weft replay: the program did not record a schedule: did it build a "
+                        "weft runtime and shut it down?\n");
+        rc = CLI_FAILED;
+    } else if (strcmp(now.outcome, "divergence") == 0) {
+        fprintf(stderr, "weft replay: %s\n", now.message);
+        rc = CLI_FAILED;
+    } else {
+        fprintf(stderr, "weft replay: matched: the deterministic run followed all %zu polls of "
+                        "the trace in order (%llu steps, outcome %s)\n",
+                npolls, (unsigned long long)now.steps, now.outcome);
+        rc = CLI_OK;
+    }
+out:
+    remove(guide);
+    remove(rec);
+    return rc;
+}
+
 static int replay_run(int argc, char **argv)
 {
     const cli_cmd *me = &cli_cmd_replay;
-    const char *tolerant = NULL, *out = NULL, *schedule = NULL;
+    const char *tolerant = NULL, *out = NULL, *schedule = NULL, *trace = NULL;
     bool step = false;
     int i = 1;
     for (; i < argc; i++) {
@@ -92,6 +355,10 @@ static int replay_run(int argc, char **argv)
             if (i + 1 >= argc)
                 return cli_usage_error(me, "--out needs a file");
             out = argv[++i];
+        } else if (strcmp(a, "--trace") == 0) {
+            if (i + 1 >= argc)
+                return cli_usage_error(me, "--trace needs a trace database");
+            trace = argv[++i];
         } else if (a[0] == '-') {
             return cli_usage_error(me, "unknown option '%s'", a);
         } else if (!schedule) {
@@ -101,10 +368,12 @@ static int replay_run(int argc, char **argv)
                                        "PROGRAM ARGS");
         }
     }
-    if (!schedule)
-        return cli_usage_error(me, "which schedule? weft replay SCHEDULE -- PROGRAM ARGS");
     if (i >= argc)
         return cli_usage_error(me, "which program? weft replay SCHEDULE -- PROGRAM ARGS");
+    if (trace)
+        return replay_trace(trace, out, argv + i);
+    if (!schedule)
+        return cli_usage_error(me, "which schedule? weft replay SCHEDULE -- PROGRAM ARGS");
 
     weft_schedule_info info;
     char err[1024];
@@ -215,7 +484,8 @@ static int replay_run(int argc, char **argv)
 
 const cli_cmd cli_cmd_replay = {
     .name = "replay",
-    .args = "[--tolerant[=fifo|random]] [--step] [--out FILE] SCHEDULE -- PROGRAM [ARGS...]",
+    .args = "[--tolerant[=fifo|random]] [--step] [--out FILE] SCHEDULE | --trace TRACE.db "
+            "-- PROGRAM [ARGS...]",
     .summary = "rerun a program under a recorded schedule, checking every step",
     .help =
         "Run PROGRAM under the deterministic scheduler following SCHEDULE (written by weft\n"
@@ -229,6 +499,10 @@ const cli_cmd cli_cmd_replay = {
         "  --step                    stop before each decision (Enter: next, c: continue,\n"
         "                            q: quit)\n"
         "  --out FILE                keep the replay's own schedule in FILE\n"
+        "  --trace TRACE.db          instead of a schedule, the polls of a run recorded by\n"
+        "                            weft record (on any scheduler), in the order they began:\n"
+        "                            follow that order and say whether it could be followed\n"
+        "                            to the end, or where the run had to leave it\n"
         "\n"
         "A malformed, truncated or version-mismatched schedule, or one recorded for another\n"
         "program, is refused. Exit status: 0 reproduced exactly, 1 diverged or ended\n"

@@ -5,6 +5,8 @@
  *   2. a run armed on this thread by weft_explore / weft_replay_file (explore.c);
  *   3. the environment, for a plain program run:
  *        WEFT_SCHED            fifo | random:SEED | pct:SEED:DEPTH[:K] | dfs:BOUND | replay:FILE
+ *                              | guide:FILE (follow FILE's decisions as wishes, in order: the
+ *                              linearised trace of `weft replay --trace`)
  *        WEFT_SCHED_LIMITS     steps=N,vtime=DURATION,starvation=N  (e.g. vtime=10s)
  *        WEFT_SCHEDULE_OUT     write the run's schedule to this file when it ends
  *        WEFT_SCHED_TOLERANT   replay: on divergence continue with fifo ("1") or random
@@ -199,6 +201,16 @@ int weft__det_parse_spec(const char *spec, weft__det_config *cfg, const char **r
     static const char usage[] =
         "expected fifo, random:SEED, pct:SEED:DEPTH, dfs:BOUND or replay:FILE";
     *replay_path = NULL;
+    if (strncmp(spec, "guide:", 6) == 0) {
+        if (!spec[6]) {
+            snprintf(err, err_size, "'guide:' needs a schedule file");
+            return WEFT_EINVAL;
+        }
+        cfg->strategy = WEFT__DET_GUIDED;
+        cfg->guide.explicit_order = true;
+        *replay_path = spec + 6;
+        return 0;
+    }
     if (strncmp(spec, "replay:", 7) == 0) {
         if (!spec[7]) {
             snprintf(err, err_size, "'replay:' needs a schedule file");
@@ -286,6 +298,15 @@ static int from_environment(const char *spec, weft__det_env *env)
             fprintf(stderr, "weft: cannot replay %s: %s\n", replay_path, err);
             return rc;
         }
+        if (cfg->strategy == WEFT__DET_GUIDED) {
+            env->wishes = malloc((env->replay.nsteps + 1) * sizeof *env->wishes);
+            if (!env->wishes)
+                return WEFT_ENOMEM;
+            for (uint64_t i = 0; i < env->replay.nsteps; i++)
+                env->wishes[i] = (weft__det_wish){i, env->replay.steps[i].chosen};
+            cfg->guide.n = env->replay.nsteps;
+            cfg->guide.wish = env->wishes;
+        }
         /* The replay recreates the recorded run: its seed (weft_rand) and limits. */
         cfg->seed = env->replay.seed;
         if (!lim || !*lim)
@@ -308,10 +329,11 @@ static int from_environment(const char *spec, weft__det_env *env)
 
 void weft__det_env_free(weft__det_env *env)
 {
-    if (!env->owned && !env->rec.str && !env->replay.str && !env->out_path)
+    if (!env->owned && !env->rec.str && !env->replay.str && !env->out_path && !env->wishes)
         return;
     weft__det_record_free(&env->rec);
     weft__det_record_free(&env->replay);
+    free(env->wishes);
     free(env->out_path);
     memset(env, 0, sizeof *env);
 }

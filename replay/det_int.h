@@ -292,7 +292,8 @@ typedef struct weft__det_env {
     bool owned;                /* set: cfg, rec, replay, out_path are filled */
     weft__det_config cfg;
     weft__det_record rec;
-    weft__det_record replay;   /* the schedule of replay:FILE */
+    weft__det_record replay;   /* the schedule of replay:FILE or guide:FILE */
+    weft__det_wish *wishes;    /* guide:FILE: every step of the file, in order (malloc'd) */
     char *out_path;            /* WEFT_SCHEDULE_OUT, malloc'd */
 } weft__det_env;
 
@@ -302,8 +303,8 @@ typedef struct weft__det_env {
 int weft__det_take_run(weft__det_run **run, weft__det_env *env);
 void weft__det_env_free(weft__det_env *env);
 
-/* Parse "fifo", "random:SEED", "pct:SEED:DEPTH", "dfs:BOUND", "replay:FILE" into cfg (the
- * replay file is not read here; *replay_path points into spec). 0 or WEFT_EINVAL with err. */
+/* Parse "fifo", "random:SEED", "pct:SEED:DEPTH", "dfs:BOUND", "replay:FILE", "guide:FILE"
+ * into cfg (the file is not read here; *replay_path points into spec). 0 or WEFT_EINVAL. */
 int weft__det_parse_spec(const char *spec, weft__det_config *cfg, const char **replay_path,
                          char *err, size_t err_size);
 /* Parse "steps=N,vtime=DUR,starvation=N" (DUR: 10s, 500ms, 2m, 1h). */
@@ -396,6 +397,7 @@ struct weft__det {
     weft__det_config own_cfg;
     weft__det_record own_rec;
     weft__det_record own_replay;
+    weft__det_wish *own_wishes;
     char *out_path;            /* environment runs: WEFT_SCHEDULE_OUT */
     bool written;              /* the record was written/published after the run ended */
     /* Virtual time. */
@@ -435,6 +437,12 @@ struct weft__det {
     uint32_t follow_tasks;
     size_t guide_pos;
     bool diverged;             /* tolerant replay left the schedule */
+    /* GUIDED in explicit order: how closely the run followed the guide (a linearised trace). */
+    uint64_t guide_followed;   /* wishes honoured in order */
+    bool guide_departed;       /* some wish could not be honoured when its turn came */
+    uint64_t depart_step;      /* the first such step */
+    size_t depart_wish;        /* the wish */
+    uint32_t depart_ran;       /* what ran instead (our alias) */
     /* Blocking functions. */
     bool in_blocking;          /* a blocking function runs now */
     uint64_t charge;           /* virtual time it spent so far */

@@ -736,8 +736,39 @@ static int det_block_on(weft__sched *s, weft_future *fut)
 
 /* ---------------------------------------------------------------- ending a run */
 
+/* A guide in explicit order is a linearised trace: say how far the run followed it. */
+static void judge_guide(weft__det *d)
+{
+    const weft__det_guide *g = &d->cfg->guide;
+    if (d->cfg->strategy != WEFT__DET_GUIDED || !g->explicit_order || !d->owns_run)
+        return;
+    if (!d->guide_departed && d->guide_followed == g->n)
+        return;
+    char want[256], ran[256] = "nothing";
+    const weft__det_wish *w = d->guide_departed ? &g->wish[d->depart_wish] : NULL;
+    if (w)
+        weft__det_task_label(g->rec, w->task, want, sizeof want);
+    if (d->guide_departed && d->depart_ran != WEFT__DET_NONE)
+        weft__det_task_label(d->rec, d->depart_ran, ran, sizeof ran);
+    if (w)
+        weft__det_fail(d, WEFT__OUT_DIVERGED, "trace",
+                       "the run left the linearised trace: it followed %llu of its %zu polls "
+                       "in order; the first departure is at step %llu, where the trace polls "
+                       "%s next (its poll %zu) but that task was not runnable, so %s ran",
+                       (unsigned long long)d->guide_followed, g->n,
+                       (unsigned long long)d->depart_step, want, d->depart_wish, ran);
+    else
+        weft__det_fail(d, WEFT__OUT_DIVERGED, "trace",
+                       "the run ended after following %llu of the trace's %zu polls (the "
+                       "others poll tasks that had finished here sooner: the recorded run "
+                       "polled them more often, e.g. overlapping polls on two workers)",
+                       (unsigned long long)d->guide_followed, g->n);
+}
+
 static void finish_record(weft__det *d)
 {
+    if (!d->written)
+        judge_guide(d);
     d->rec->vtime = d->now;
     if (d->written)
         return;
@@ -835,6 +866,7 @@ static void det_release(weft__det *d)
     if (d->owns_run) {
         weft__det_record_free(&d->own_rec);
         weft__det_record_free(&d->own_replay);
+        free(d->own_wishes);
     }
     free(d);
 }
@@ -887,8 +919,13 @@ int weft__det_new(weft_runtime *rt)
         d->own_cfg = env.cfg;
         d->own_rec = env.rec;
         d->own_replay = env.replay;
+        d->own_wishes = env.wishes;
         d->out_path = env.out_path;
         d->own_cfg.replay = d->own_cfg.strategy == WEFT__DET_REPLAY ? &d->own_replay : NULL;
+        if (d->own_cfg.strategy == WEFT__DET_GUIDED) {
+            d->own_cfg.guide.rec = &d->own_replay;
+            d->own_cfg.guide.wish = d->own_wishes;
+        }
         d->own_run.cfg = &d->own_cfg;
         d->own_run.rec = &d->own_rec;
         run = &d->own_run;
@@ -907,6 +944,8 @@ int weft__det_new(weft_runtime *rt)
         r->strategy = weft__det_str_add(r, d->cfg->strategy_text);
     else if (d->cfg->strategy == WEFT__DET_REPLAY && d->cfg->replay)
         r->strategy = weft__det_str_add(r, weft__det_str(d->cfg->replay, d->cfg->replay->strategy));
+    else if (d->cfg->strategy == WEFT__DET_GUIDED)
+        r->strategy = weft__det_str_add(r, "guided");
     else
         r->strategy = weft__det_str_add(r, "fifo");
     r->seed = d->cfg->seed;

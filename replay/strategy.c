@@ -284,17 +284,28 @@ static uint32_t guided_choose(weft__det *d)
     while (d->guide_pos < g->n) {
         uint32_t t = g->wish[d->guide_pos].task;
         uint32_t live = t < d->follow_tasks ? d->live_of[t] : WEFT__DET_NONE;
-        if (live == WEFT__DET_NONE)
-            return 0; /* not spawned yet: let the others make progress */
-        if (d->ent[live].done) {
+        if (live != WEFT__DET_NONE && d->ent[live].done) {
             d->guide_pos++;
             continue;
         }
         uint32_t idx = index_in_runq(d, live);
-        if (idx == WEFT__DET_NONE)
-            return 0;
-        d->guide_pos++;
-        return idx;
+        if (idx != WEFT__DET_NONE) {
+            d->guide_pos++;
+            d->guide_followed++;
+            return idx;
+        }
+        /* Its turn, but it is not runnable (or not spawned yet). A root future is never in
+         * a guide (traces do not poll block_on's future as a task): run it first if it can. */
+        uint32_t root = d->in_block_on ? index_in_runq(d, d->root) : WEFT__DET_NONE;
+        if (root != WEFT__DET_NONE)
+            return root;
+        if (!d->guide_departed) {
+            d->guide_departed = true;
+            d->depart_step = d->step;
+            d->depart_wish = d->guide_pos;
+            d->depart_ran = d->runq[0];
+        }
+        return 0;
     }
     return 0;
 }

@@ -115,6 +115,20 @@ run replay --step "$sched" -- "$prog" two_lock </dev/null
 check "replay --step without a terminal walks every decision" err_has "^step 5 "
 check "replay --step shows what each task did in the recording" err_has "recorded: it "
 
+# ---------------------------------------------------------------- a recorded trace, linearised
+if "$weft" help record >/dev/null 2>&1; then
+    "$weft" record -q -o tt.db -- "$prog" two_tasks >/dev/null 2>&1
+    run replay --trace tt.db -- "$prog" two_tasks
+    check "replay --trace of a recorded multi-threaded run: matched (exit 0)" rc_is 0
+    check "replay --trace: says it followed every poll" err_has "matched: the deterministic run followed all"
+    "$weft" record -q -o tl.db -- "$prog" two_lock fixed >/dev/null 2>&1
+    run replay --trace tl.db -- "$prog" two_lock fixed
+    check "replay --trace: a verdict either way" \
+        grep -q -e "matched:" -e "linearised trace" -e "ended after following" "$err"
+    run replay --trace /etc/hostname -- "$prog" two_tasks
+    check "replay --trace of something that is no trace: refused (exit 2)" rc_is 2
+fi
+
 # ---------------------------------------------------------------- bad schedules are refused
 head -c 200 "$sched" >truncated.schedule
 run replay truncated.schedule -- "$prog" two_lock
