@@ -709,6 +709,15 @@ static int record_run(int argc, char **argv)
         return -pid;
     }
     child_pid = pid;
+    /* Known now, so that a recording whose recorder is killed still says whom it traced
+     * (written again at the end if the events came from a descendant). */
+    if (weft_recorder_meta_int(rec, "pid", pid) != 0) {
+        fprintf(stderr, "weft record: %s: %s\n", out, weft_recorder_error(rec));
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        weft_recorder_close(rec);
+        return CLI_FAILED;
+    }
 
     queue q = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
     q.max_len = (buffer_mb << 20) / CHUNK_BYTES;

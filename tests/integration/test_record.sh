@@ -176,6 +176,8 @@ if wait_ready "$tmp/interrupted.out"; then
         is "$(q "$db" "SELECT value FROM meta WHERE key = 'complete'")" 0
     check "... with every task spawned before the kill" \
         is "$(q "$db" 'SELECT count(*) FROM tasks')" 7
+    check "... and the pid of the program it traced" \
+        is "$(q "$db" "SELECT value FROM meta WHERE key = 'pid'")" "$prog_pid"
     check "... and the hog's long poll" \
         is "$(q "$db" "SELECT count(*) FROM polls JOIN tasks USING (task) WHERE name = 'hog' AND duration_ns >= 30000000")" 1
     rm -f "/dev/shm/weft-$prog_pid"
