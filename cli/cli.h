@@ -29,6 +29,9 @@ typedef struct cli_cmd {
 
 extern const cli_cmd cli_cmd_demo;
 extern const cli_cmd cli_cmd_lab;
+extern const cli_cmd cli_cmd_explore;
+extern const cli_cmd cli_cmd_replay;
+extern const cli_cmd cli_cmd_record;
 
 /* Print "weft NAME: <message>" and the command's usage line to stderr; returns CLI_USAGE so
  * that a command can `return cli_usage_error(...)`. */

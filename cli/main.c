@@ -25,6 +25,9 @@ static const cli_cmd cli_cmd_help;
 static const cli_cmd *const commands[] = {
     &cli_cmd_demo,
     &cli_cmd_lab,
+    &cli_cmd_explore,
+    &cli_cmd_replay,
+    &cli_cmd_record,
     &cli_cmd_help,
 };
 

@@ -23,6 +23,7 @@
 #include <weft/time.h>
 
 #include "../instrument/hooks.h"
+#include "task/task_alloc.h"
 
 /* ---------------------------------------------------------------- clock
  *
@@ -116,6 +117,7 @@ struct weft_runtime {
     weft__time_driver *time;      /* NULL without enable_time */
     weft__blocking_pool *blocking;
     weft__owned_tasks owned;
+    weft__task_pool task_pool;    /* free task blocks for reuse (task/task_alloc.h) */
     _Atomic bool closed;          /* shutdown has begun: schedule() drops instead of queueing */
     uint64_t id;                  /* process-unique */
     weft__det *det;               /* the deterministic scheduler (replay/) when it is the
@@ -130,6 +132,7 @@ typedef struct weft__thread_ctx {
     void *sched_local;       /* the backend's per-thread state (the worker; the ct core) */
     weft_task *task;         /* task being polled, or NULL */
     int budget;              /* coop budget of the current poll; -1 = unconstrained */
+    weft__task_cache *task_cache; /* this thread's cache of task blocks, or NULL */
 } weft__thread_ctx;
 
 extern _Thread_local weft__thread_ctx weft__tls;

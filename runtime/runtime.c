@@ -56,6 +56,7 @@ int weft_runtime_new(const weft_builder *b, weft_runtime **out)
     rt->id = atomic_fetch_add_explicit(&next_runtime_id, 1, memory_order_relaxed);
     atomic_init(&rt->closed, false);
     weft__owned_init(&rt->owned);
+    weft__task_pool_init(&rt->task_pool);
 
     /* WEFT_SCHED or an exploration makes the deterministic scheduler the backend, whatever
      * the flavour; it brings the virtual clock, so it comes before the time driver. */
@@ -81,6 +82,7 @@ int weft_runtime_new(const weft_builder *b, weft_runtime **out)
         if (rt->driver)
             weft__driver_free(rt->driver);
         weft__owned_destroy(&rt->owned);
+        weft__task_pool_destroy(&rt->task_pool);
         free(rt);
         return err;
     }
@@ -136,6 +138,7 @@ int weft_runtime_shutdown_timeout(weft_runtime *rt, uint64_t timeout_ms)
         weft__time_driver_free(rt->time);
     weft__driver_free(rt->driver);
     weft__owned_destroy(&rt->owned);
+    weft__task_pool_destroy(&rt->task_pool);
     free(rt);
     return 0;
 }

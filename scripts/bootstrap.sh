@@ -19,9 +19,14 @@ PACKAGES=(
     ninja-build
     pkg-config
     libcmocka-dev
-    # the console needs ncurses (libncurses-dev) and tmux for its tests; the recorder
-    # libsqlite3-dev and sqlite3; the LTTng sink liblttng-ust-dev, lttng-tools and babeltrace2;
-    # the book pandoc. Each is added here by the issue that starts using it.
+    # instrumentation: the LTTng-UST sink and its round-trip test; the recorder's database
+    liblttng-ust-dev
+    lttng-tools
+    babeltrace2
+    libsqlite3-dev
+    sqlite3
+    # the console needs ncurses (libncurses-dev) and tmux for its tests; the book pandoc.
+    # Each is added here by the issue that starts using it.
 )
 
 say() { printf '==> %s\n' "$*"; }

@@ -155,6 +155,8 @@ static int ct_block_on(weft__sched *s, weft_future *fut)
     weft__tls.rt = rt;
     weft__tls.sched_local = ct;
     WEFT_HOOK(thread_enter, rt, WEFT_THREAD_BLOCK_ON, 0);
+    weft__task_cache cache, *outer_cache;
+    weft__task_cache_enter(&cache, &rt->task_pool, &outer_cache);
 
     weft_waker root = {&root_waker_vt, ct};
     weft_context cx = {&root, NULL};
@@ -192,6 +194,7 @@ static int ct_block_on(weft__sched *s, weft_future *fut)
     }
 
     WEFT_HOOK(thread_leave);
+    weft__task_cache_leave(&cache, outer_cache);
     weft__tls.rt = NULL;
     weft__tls.sched_local = NULL;
     weft__driver_unlock(rt->driver);

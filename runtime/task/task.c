@@ -26,7 +26,7 @@ static void task_dealloc(weft_task *t)
 {
     /* COMPLETE was set, so the future is gone; a join waker the handle left behind is ours. */
     weft_waker_drop(&t->join_waker);
-    free(t);
+    weft__task_free(t, sizeof *t + t->future_size);
 }
 
 static void task_drop_ref(weft_task *t)
@@ -107,7 +107,7 @@ weft_task *weft__task_spawn(weft_runtime *rt, weft__sched *sched, const weft_fut
         *err = WEFT_EINVAL;
         return NULL;
     }
-    weft_task *t = malloc(sizeof *t + size);
+    weft_task *t = weft__task_alloc(sizeof *t + size);
     if (!t) {
         *err = WEFT_ENOMEM;
         return NULL;

@@ -323,7 +323,10 @@ static void *worker_main(void *arg)
     weft__tls.task = NULL;
     weft__tls.budget = -1;
     WEFT_HOOK(thread_enter, w->shared->base.rt, WEFT_THREAD_WORKER, w->index);
+    weft__task_cache cache, *outer_cache;
+    weft__task_cache_enter(&cache, &w->shared->base.rt->task_pool, &outer_cache);
     run(w);
+    weft__task_cache_leave(&cache, outer_cache);
     WEFT_HOOK(thread_leave);
     weft__tls.rt = NULL;
     weft__tls.sched_local = NULL;
@@ -408,6 +411,8 @@ static int mt_block_on(weft__sched *sched, weft_future *fut)
     weft__tls.task = NULL;
     weft__tls.budget = -1;
     WEFT_HOOK(thread_enter, rt, WEFT_THREAD_BLOCK_ON, 0);
+    weft__task_cache cache, *outer_cache;
+    weft__task_cache_enter(&cache, &rt->task_pool, &outer_cache);
 
     weft_waker waker = {&waiter_vt, wt}; /* borrowed: the call's own reference */
     weft_context cx = {&waker, NULL};
@@ -421,6 +426,7 @@ static int mt_block_on(weft__sched *sched, weft_future *fut)
         }
         weft__parker_park(&wt->parker, UINT64_MAX);
     }
+    weft__task_cache_leave(&cache, outer_cache);
     WEFT_HOOK(thread_leave);
     weft__tls = saved;
 
