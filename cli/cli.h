@@ -32,6 +32,10 @@ extern const cli_cmd cli_cmd_lab;
 extern const cli_cmd cli_cmd_explore;
 extern const cli_cmd cli_cmd_replay;
 extern const cli_cmd cli_cmd_record;
+extern const cli_cmd cli_cmd_console;
+extern const cli_cmd cli_cmd_report;
+extern const cli_cmd cli_cmd_export;
+extern const cli_cmd cli_cmd_import;
 
 /* Print "weft NAME: <message>" and the command's usage line to stderr; returns CLI_USAGE so
  * that a command can `return cli_usage_error(...)`. */

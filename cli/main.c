@@ -28,6 +28,10 @@ static const cli_cmd *const commands[] = {
     &cli_cmd_explore,
     &cli_cmd_replay,
     &cli_cmd_record,
+    &cli_cmd_console,
+    &cli_cmd_report,
+    &cli_cmd_export,
+    &cli_cmd_import,
     &cli_cmd_help,
 };
 

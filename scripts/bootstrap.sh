@@ -25,8 +25,13 @@ PACKAGES=(
     babeltrace2
     libsqlite3-dev
     sqlite3
-    # the console needs ncurses (libncurses-dev) and tmux for its tests; the book pandoc.
-    # Each is added here by the issue that starts using it.
+    # the console (ncursesw) and its tests, which drive it inside tmux
+    libncurses-dev
+    tmux
+    # the book, rendered to HTML
+    pandoc
+    # weft import: LTTng traces read with libbabeltrace2
+    libbabeltrace2-dev
 )
 
 say() { printf '==> %s\n' "$*"; }
