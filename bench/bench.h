@@ -69,5 +69,7 @@ void bench_chained_spawn(const bench_env *env);
 void bench_timers_1ms(const bench_env *env);
 void bench_instrument(const bench_env *env); /* bench_instrument.c: hooks and sinks */
 void bench_mutex_8x100k(const bench_env *env);
+void bench_tcp_echo(const bench_env *env); /* bench_net.c, with the I/O issue */
+void bench_metrics(const bench_env *env);  /* bench_metrics.c, with the profiling issue */
 
 #endif

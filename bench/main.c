@@ -35,6 +35,12 @@ static const struct {
 #ifdef WEFT_BENCH_HAVE_MUTEX
     {"mutex", bench_mutex_8x100k},
 #endif
+#ifdef WEFT_BENCH_HAVE_NET
+    {"tcp_echo", bench_tcp_echo}, /* tcp_echo_50x2000: bench_net.c */
+#endif
+#ifdef WEFT_BENCH_HAVE_METRICS
+    {"metrics", bench_metrics}, /* the runtime metrics' cost: bench_metrics.c */
+#endif
     {"instrument", bench_instrument}, /* instr_*: the instrumentation's overhead */
 };
 
