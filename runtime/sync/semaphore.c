@@ -100,6 +100,15 @@ static void report_acquire(weft_semaphore *s, size_t n, size_t available)
                              available);
 }
 
+/* The same, reading the permits left only when a sink is on (the hook's arguments are not
+ * evaluated otherwise): the acquire fast path has no count at hand. */
+static void report_acquire_now(weft_semaphore *s, size_t n)
+{
+    if (is_plain_semaphore(s))
+        weft__resource_event(permit_acquire, &s->res, weft__resource_current_task(), n,
+                             weft_semaphore_available_permits(s));
+}
+
 static void report_release(weft_semaphore *s, size_t n, size_t available)
 {
     if (is_plain_semaphore(s))
@@ -221,7 +230,8 @@ int weft__semaphore_try_take(weft_semaphore *s, size_t n)
 
 int weft__semaphore_give(weft_semaphore *s, size_t n, size_t limit, size_t *available_after)
 {
-    wake_list wl = {.n = 0};
+    wake_list wl;
+    wl.n = 0; /* not "= {0}": that would zero all WAKE_BATCH wakers on every call */
     pthread_mutex_lock(&s->lock);
     size_t unheld = unheld_locked(s);
     if (n > limit || unheld > limit - n) {
@@ -269,7 +279,7 @@ static weft_poll finish(weft_semaphore_acquire *f, weft_context *cx, int status)
     f->status = status;
     if (status == 0) {
         f->permit = (weft_semaphore_permit){f->sem, f->n};
-        report_acquire(f->sem, f->n, weft_semaphore_available_permits(f->sem));
+        report_acquire_now(f->sem, f->n);
     }
     if (waited)
         weft__resource_wait_done(&f->sem->res, f->op);
@@ -349,7 +359,8 @@ void weft__semaphore_acquire_drop(weft_future *fut)
     }
 
     weft_semaphore *s = f->sem;
-    wake_list wl = {.n = 0};
+    wake_list wl;
+    wl.n = 0; /* not "= {0}": that would zero all WAKE_BATCH wakers on every call */
     weft_waker mine = WEFT_WAKER_NONE;
     pthread_mutex_lock(&s->lock);
     size_t held;
@@ -462,7 +473,8 @@ void weft_semaphore_close(weft_semaphore *s)
 {
     if (!s)
         return;
-    wake_list wl = {.n = 0};
+    wake_list wl;
+    wl.n = 0; /* not "= {0}": that would zero all WAKE_BATCH wakers on every call */
     size_t woken = 0;
     pthread_mutex_lock(&s->lock);
     atomic_fetch_or_explicit(&s->permits, CLOSED_BIT, memory_order_acq_rel);

@@ -9,16 +9,11 @@
 
 _Thread_local weft__thread_ctx weft__tls = {.budget = -1};
 
+#undef weft_coop_proceed /* rt_int.h's inline alias: here the exported function is defined */
+
 bool weft_coop_proceed(weft_context *cx)
 {
-    if (weft__tls.budget < 0)
-        return true; /* not inside a task poll: block_on's root future, tests */
-    if (weft__tls.budget > 0) {
-        weft__tls.budget--;
-        return true;
-    }
-    weft_waker_wake_by_ref(cx->waker);
-    return false;
+    return weft__coop_proceed_inline(cx);
 }
 
 int weft_coop_remaining(void)
