@@ -5,11 +5,10 @@
  * strings that live as long as the program (or, for errno text on old C libraries, as long as
  * the calling thread's next call).
  *
- * Codes -1..-16 are weft's own. Some I/O functions pass on a negated errno instead; every value
- * that is not a weft code and is negative is read that way. The two ranges overlap for errno
- * numbers 1..16 (EPERM, ENOENT, EINTR, ...), and weft's meaning wins there: a function that
- * may return raw negated errno values must map those small ones onto weft codes itself, or its
- * callers will be shown the wrong text.
+ * Codes -1 .. WEFT_ELAST_+1 are weft's own. OS errors have their own band (weft_os_error in
+ * error.h), which is what I/O functions report. Every other negative value is read as a plain
+ * negated errno; that reading overlaps weft's codes for errno numbers 1..18 (EPERM, ENOENT,
+ * EINTR, ...), and weft's meaning wins there, which is why the band exists.
  */
 #define _GNU_SOURCE /* strerrordesc_np, or the GNU strerror_r that returns char * */
 #include <limits.h>
@@ -54,6 +53,8 @@ const char *weft_strerror(int err)
     default:
         break;
     }
+    if (weft_os_errno(err) != 0)
+        return errno_text(weft_os_errno(err));
     /* INT_MIN has no positive counterpart; positive values are not error codes at all. */
     if (err < 0 && err != INT_MIN)
         return errno_text(-err);
