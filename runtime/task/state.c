@@ -178,20 +178,6 @@ bool weft__state_to_shutdown(weft__state *st)
     return owned;
 }
 
-bool weft__state_unset_join_interested(weft__state *st)
-{
-    uint64_t cur = atomic_load_explicit(st, memory_order_acquire);
-    for (;;) {
-        assert(cur & WEFT__ST_JOIN_INTEREST);
-        if (cur & WEFT__ST_COMPLETE)
-            return false;
-        uint64_t next = cur & ~WEFT__ST_JOIN_INTEREST;
-        if (atomic_compare_exchange_weak_explicit(st, &cur, next, memory_order_acq_rel,
-                                                  memory_order_acquire))
-            return true;
-    }
-}
-
 bool weft__state_set_join_waker(weft__state *st)
 {
     uint64_t cur = atomic_load_explicit(st, memory_order_acquire);
@@ -220,6 +206,28 @@ bool weft__state_unset_join_waker(weft__state *st)
         if (atomic_compare_exchange_weak_explicit(st, &cur, next, memory_order_acq_rel,
                                                   memory_order_acquire))
             return true;
+    }
+}
+
+uint64_t weft__state_unset_waker_after_complete(weft__state *st)
+{
+    uint64_t prev = atomic_fetch_and_explicit(st, ~WEFT__ST_JOIN_WAKER, memory_order_acq_rel);
+    assert(prev & WEFT__ST_COMPLETE);
+    assert(prev & WEFT__ST_JOIN_WAKER);
+    return prev;
+}
+
+uint64_t weft__state_drop_join_handle(weft__state *st)
+{
+    uint64_t cur = atomic_load_explicit(st, memory_order_acquire);
+    for (;;) {
+        assert(cur & WEFT__ST_JOIN_INTEREST);
+        uint64_t next = cur & ~WEFT__ST_JOIN_INTEREST;
+        if (!(cur & WEFT__ST_COMPLETE))
+            next &= ~WEFT__ST_JOIN_WAKER;
+        if (atomic_compare_exchange_weak_explicit(st, &cur, next, memory_order_acq_rel,
+                                                  memory_order_acquire))
+            return next;
     }
 }
 

@@ -103,15 +103,21 @@ bool weft__state_to_notified_and_cancel(weft__state *st);
 bool weft__state_to_shutdown(weft__state *st);
 
 /* ---- join handle */
-/* Clear JOIN_INTEREST. False if the task is already COMPLETE: the handle must then discard the
- * outcome itself. */
-bool weft__state_unset_join_interested(weft__state *st);
 /* Set JOIN_WAKER after writing join_waker. False if the task completed first (read the
  * outcome instead). Requires JOIN_INTEREST, !JOIN_WAKER. */
 bool weft__state_set_join_waker(weft__state *st);
 /* Clear JOIN_WAKER to replace the waker. False if the task completed (the waker is the
  * runner's to drop, and the outcome is ready). */
 bool weft__state_unset_join_waker(weft__state *st);
+/* The runner, after completing and waking the join waker: clear JOIN_WAKER, handing the
+ * waker back to the handle side. Returns the snapshot before. If JOIN_INTEREST is clear in it
+ * the handle is gone and the runner must drop the waker itself. */
+uint64_t weft__state_unset_waker_after_complete(weft__state *st);
+/* The handle is dropped: clear JOIN_INTEREST, and JOIN_WAKER too when the task is not
+ * complete (the runner will not touch a waker nobody wants). Returns the snapshot after: when
+ * JOIN_WAKER is clear in it the handle owns the waker and drops it; when it is still set the
+ * task completed and its runner is about to wake it, and will drop it (see above). */
+uint64_t weft__state_drop_join_handle(weft__state *st);
 
 /* ---- references */
 void weft__state_ref_inc(weft__state *st);

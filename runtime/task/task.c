@@ -162,9 +162,15 @@ static void complete(weft_task *t)
     t->future_done = true;
     uint64_t snap = weft__state_to_complete(&t->state);
     WEFT_HOOK(task_complete, t, t->status);
-    if (snap & WEFT__ST_JOIN_INTEREST) {
-        if (snap & WEFT__ST_JOIN_WAKER)
-            weft_waker_wake_by_ref(&t->join_waker);
+    if ((snap & WEFT__ST_JOIN_INTEREST) && (snap & WEFT__ST_JOIN_WAKER)) {
+        weft_waker_wake_by_ref(&t->join_waker);
+        /* Give the waker back rather than keep it until the task is freed: a waker holds a
+         * reference on the task it wakes, so two finished tasks that awaited each other's
+         * joins would otherwise keep each other alive forever. */
+        if (!(weft__state_unset_waker_after_complete(&t->state) & WEFT__ST_JOIN_INTEREST)) {
+            weft_waker_drop(&t->join_waker);
+            t->join_waker = WEFT_WAKER_NONE;
+        }
     }
     /* The run's reference (the consumed notified one, or the owned list's at shutdown). */
     uint64_t release = 1;
@@ -303,11 +309,12 @@ weft_poll weft__task_poll_join(weft_task *t, const weft_waker *waker, int *statu
 
 void weft__task_drop_join(weft_task *t)
 {
-    if (!weft__state_unset_join_interested(&t->state)) {
-        /* Complete: the outcome is a pair of integers, nothing to free. */
+    /* The outcome is a pair of integers, nothing to free; the waker is ours to drop unless
+     * the runner still holds it (it then drops it itself, see complete()). */
+    if (!(weft__state_drop_join_handle(&t->state) & WEFT__ST_JOIN_WAKER)) {
+        weft_waker_drop(&t->join_waker);
+        t->join_waker = WEFT_WAKER_NONE;
     }
-    /* Whether or not JOIN_WAKER is set, the waker is released by task_dealloc: the runner may
-     * still be about to wake it. */
     task_drop_ref(t);
 }
 

@@ -547,6 +547,99 @@ static void test_task_shutdown_with_10000_pending_runs_every_drop_mt(void **stat
     check_shutdown_runs_every_drop(WEFT_MULTI_THREAD);
 }
 
+/* Two tasks that await each other's join handles: a deadlock that shutdown must still clean
+ * up. Each finished task hands its join waker back instead of keeping it until it is freed;
+ * otherwise each task's waker would hold a reference on the other and neither would ever be
+ * freed (LeakSanitizer, in the asan CI stage, reports that leak). */
+typedef struct mutual_pair {
+    weft_join_handle for_a, for_b; /* a's handle for b to await, b's for a */
+    _Atomic bool ready;
+    _Atomic int awaiting; /* tasks that took their peer's handle and await it */
+    _Atomic int drops;
+} mutual_pair;
+
+typedef struct mutual_fut {
+    weft_async co;
+    mutual_pair *pair;
+    bool is_a;
+    weft_join_handle peer;
+    weft_yield_now y;
+} mutual_fut;
+
+static void mutual_drop(weft_future *f)
+{
+    mutual_fut *m = (mutual_fut *)f;
+    atomic_fetch_add(&m->pair->drops, 1);
+    weft_async_drop(f); /* drops the awaited join handle, if any */
+}
+
+static weft_poll mutual_poll(weft_future *f, weft_context *cx)
+{
+    mutual_fut *m = (mutual_fut *)f;
+    WEFT_ASYNC_BEGIN(&m->co);
+    while (!atomic_load(&m->pair->ready)) {
+        weft_yield_now_init(&m->y);
+        WEFT_AWAIT(&m->co, cx, &m->y);
+    }
+    m->peer = m->is_a ? m->pair->for_b : m->pair->for_a;
+    atomic_fetch_add(&m->pair->awaiting, 1);
+    WEFT_AWAIT(&m->co, cx, &m->peer); /* never completes: the peer awaits us */
+    WEFT_ASYNC_END(&m->co);
+}
+
+static const weft_future_vtable mutual_vt = {mutual_poll, mutual_drop, "mutual"};
+
+typedef struct spawn_mutual {
+    weft_async co;
+    mutual_pair *pair;
+    weft_yield_now y;
+} spawn_mutual;
+
+static weft_poll spawn_mutual_poll(weft_future *f, weft_context *cx)
+{
+    spawn_mutual *s = (spawn_mutual *)f;
+    WEFT_ASYNC_BEGIN(&s->co);
+    {
+        mutual_fut a = {.pair = s->pair, .is_a = true}, b = {.pair = s->pair, .is_a = false};
+        weft_async_init(&a.co, &mutual_vt);
+        weft_async_init(&b.co, &mutual_vt);
+        s->pair->for_b = weft_spawn(&a);
+        s->pair->for_a = weft_spawn(&b);
+        atomic_store(&s->pair->ready, true);
+    }
+    while (atomic_load(&s->pair->awaiting) < 2) { /* until both hold their peer's handle */
+        weft_yield_now_init(&s->y);
+        WEFT_AWAIT(&s->co, cx, &s->y);
+    }
+    WEFT_ASYNC_END(&s->co);
+}
+
+static const weft_future_vtable spawn_mutual_vt = {spawn_mutual_poll, weft_async_drop, "sm"};
+
+static void check_mutual_joins_freed_at_shutdown(weft_flavor flavor)
+{
+    weft_runtime *rt = new_rt(flavor);
+    mutual_pair pair = {0};
+    spawn_mutual s = {.pair = &pair};
+    weft_async_init(&s.co, &spawn_mutual_vt);
+    assert_int_equal(weft_block_on(rt, &s.co.base), 0);
+    assert_int_equal(weft_runtime_alive_tasks(rt), 2);
+    assert_int_equal(weft_runtime_shutdown_timeout(rt, 60000), 0);
+    assert_int_equal(atomic_load(&pair.drops), 2);
+}
+
+static void test_task_mutual_join_deadlock_freed_at_shutdown_ct(void **state)
+{
+    (void)state;
+    check_mutual_joins_freed_at_shutdown(WEFT_CURRENT_THREAD);
+}
+
+static void test_task_mutual_join_deadlock_freed_at_shutdown_mt(void **state)
+{
+    (void)state;
+    check_mutual_joins_freed_at_shutdown(WEFT_MULTI_THREAD);
+}
+
 /* ---------------------------------------------------------------- cooperative budget */
 
 /* A leaf that is always ready but plays by the rules: it asks the budget first. */
@@ -713,6 +806,8 @@ int main(void)
         cmocka_unit_test(test_task_wake_from_other_thread_runs_task_mt),
         cmocka_unit_test(test_task_shutdown_with_10000_pending_runs_every_drop_ct),
         cmocka_unit_test(test_task_shutdown_with_10000_pending_runs_every_drop_mt),
+        cmocka_unit_test(test_task_mutual_join_deadlock_freed_at_shutdown_ct),
+        cmocka_unit_test(test_task_mutual_join_deadlock_freed_at_shutdown_mt),
         cmocka_unit_test(test_task_budget_lets_timer_fire_beside_spinner_ct),
         cmocka_unit_test(test_task_spawn_outside_runtime_fails_cleanly),
         cmocka_unit_test(test_task_block_on_inside_runtime_is_refused),
