@@ -62,6 +62,13 @@ typedef struct weft__sched_ops {
     int (*shutdown)(weft__sched *s, uint64_t deadline_ns);
     /* Free the scheduler's memory (after shutdown). */
     void (*free)(weft__sched *s);
+    /* Metrics (runtime/metrics/, weft/metrics.h), read from any thread; optional (NULL: the
+     * backend keeps no counters). Worker `i`'s counters, and its local queue depth now into
+     * *local_depth; the global queue's depth now and the tasks ever scheduled from outside
+     * the workers. */
+    const struct weft__worker_counters *(*worker_counters)(weft__sched *s, unsigned i,
+                                                           uint64_t *local_depth);
+    void (*global_counters)(weft__sched *s, uint64_t *depth, uint64_t *remote_schedules);
 } weft__sched_ops;
 
 struct weft__sched {
@@ -95,6 +102,9 @@ void weft__driver_unlock(weft__driver *d);
 typedef struct weft__owned_shard {
     pthread_mutex_t lock;
     weft_task *head; /* doubly linked through weft_task.owned_next/prev */
+    /* Tasks ever inserted (weft_runtime_metrics.spawned_tasks): written under lock, read
+     * without it (relaxed). */
+    _Atomic uint64_t inserted;
     char pad[64 - sizeof(pthread_mutex_t) % 64];
 } weft__owned_shard;
 

@@ -15,6 +15,7 @@
  */
 #include <stdlib.h>
 
+#include "../metrics/counters.h"
 #include "../rt_int.h"
 
 #define REMOTE_INTERVAL 31
@@ -32,6 +33,9 @@ typedef struct ct_sched {
     _Atomic bool in_block_on;  /* one block_on at a time */
     _Atomic bool root_woken;   /* the root future's waker was called since its last poll */
     uint64_t tick;             /* block_on thread only */
+    _Atomic uint64_t local_len; /* written by the block_on thread; read by metrics (a gauge) */
+    _Atomic uint64_t remote_schedules; /* bumped under remote_lock; read by metrics */
+    weft__worker_counters counters; /* weft/metrics.h: the block_on thread's, read by any */
 } ct_sched;
 
 static void fifo_push(task_fifo *q, weft_task *t)
@@ -66,11 +70,14 @@ static void ct_schedule(weft__sched *s, weft_task *t, bool is_yield)
     }
     if (weft__tls.sched_local == ct) {
         fifo_push(&ct->local, t);
+        weft__counter_inc(&ct->local_len);
+        weft__counter_inc(&ct->counters.local_schedules);
         return;
     }
     pthread_mutex_lock(&ct->remote_lock);
     fifo_push(&ct->remote, t);
     atomic_fetch_add_explicit(&ct->remote_len, 1, memory_order_relaxed);
+    weft__counter_inc(&ct->remote_schedules);
     pthread_mutex_unlock(&ct->remote_lock);
     weft__driver_unpark(s->rt->driver);
 }
@@ -87,15 +94,23 @@ static weft_task *pop_remote(ct_sched *ct)
     return t;
 }
 
+static weft_task *pop_local(ct_sched *ct)
+{
+    weft_task *t = fifo_pop(&ct->local);
+    if (t)
+        weft__counter_add(&ct->local_len, (uint64_t)-1);
+    return t;
+}
+
 static weft_task *next_task(ct_sched *ct)
 {
     weft_task *t;
     if (ct->tick % REMOTE_INTERVAL == 0) {
         if ((t = pop_remote(ct)))
             return t;
-        return fifo_pop(&ct->local);
+        return pop_local(ct);
     }
-    if ((t = fifo_pop(&ct->local)))
+    if ((t = pop_local(ct)))
         return t;
     return pop_remote(ct);
 }
@@ -132,10 +147,12 @@ static const weft_waker_vtable root_waker_vt = {
 
 /* ---------------------------------------------------------------- block_on */
 
-static void run_task(weft_task *t)
+static void run_task(ct_sched *ct, weft_task *t)
 {
+    weft__counters_poll_begin(&ct->counters);
     weft__coop_begin();
     weft__task_run(t);
+    weft__counters_poll_end(&ct->counters, weft__tls.budget);
     weft__coop_end();
 }
 
@@ -158,6 +175,7 @@ static int ct_block_on(weft__sched *s, weft_future *fut)
     weft__task_cache cache, *outer_cache;
     weft__task_cache_enter(&cache, &rt->task_pool, &outer_cache);
 
+    weft__counters_unpark(&ct->counters, weft__clock_now(rt->clock));
     weft_waker root = {&root_waker_vt, ct};
     weft_context cx = {&root, NULL};
     atomic_store_explicit(&ct->root_woken, true, memory_order_relaxed);
@@ -180,19 +198,25 @@ static int ct_block_on(weft__sched *s, weft_future *fut)
             if (!t)
                 break;
             ct->tick++;
-            run_task(t);
+            run_task(ct, t);
             ran++;
         }
         bool idle = ran == 0 && !atomic_load_explicit(&ct->root_woken, memory_order_acquire);
         if (idle) {
+            weft__counters_park(&ct->counters, weft__clock_now(rt->clock));
             WEFT_HOOK(worker_park, ct);
             weft__driver_park(rt->driver, UINT64_MAX);
             WEFT_HOOK(worker_unpark, ct);
+            weft__counters_unpark(&ct->counters, weft__clock_now(rt->clock));
         } else {
             weft__driver_park(rt->driver, 0); /* fire due timers, take pending unparks */
         }
     }
 
+    /* Close the busy span, as a park would: block_on's time counts, the time between two
+     * block_on calls does not. */
+    weft__counter_add(&ct->counters.busy_ns,
+                      weft__clock_now(rt->clock) - ct->counters.busy_since);
     WEFT_HOOK(thread_leave);
     weft__task_cache_leave(&cache, outer_cache);
     weft__tls.rt = NULL;
@@ -209,7 +233,7 @@ static int ct_shutdown(weft__sched *s, uint64_t deadline_ns)
     ct_sched *ct = (ct_sched *)s;
     (void)deadline_ns; /* no threads of its own to wait for */
     weft_task *t;
-    while ((t = fifo_pop(&ct->local)))
+    while ((t = pop_local(ct)))
         weft__task_drop_notified(t);
     pthread_mutex_lock(&ct->remote_lock);
     task_fifo remote = ct->remote;
@@ -228,12 +252,32 @@ static void ct_free(weft__sched *s)
     free(ct);
 }
 
+/* ---------------------------------------------------------------- metrics (weft/metrics.h) */
+
+static const weft__worker_counters *ct_worker_counters(weft__sched *s, unsigned i,
+                                                       uint64_t *local_depth)
+{
+    ct_sched *ct = (ct_sched *)s;
+    (void)i; /* one worker */
+    *local_depth = weft__counter_read(&ct->local_len);
+    return &ct->counters;
+}
+
+static void ct_global_counters(weft__sched *s, uint64_t *depth, uint64_t *remote)
+{
+    ct_sched *ct = (ct_sched *)s;
+    *depth = atomic_load_explicit(&ct->remote_len, memory_order_relaxed);
+    *remote = weft__counter_read(&ct->remote_schedules);
+}
+
 static const weft__sched_ops ct_ops = {
     .name = "current_thread",
     .schedule = ct_schedule,
     .block_on = ct_block_on,
     .shutdown = ct_shutdown,
     .free = ct_free,
+    .worker_counters = ct_worker_counters,
+    .global_counters = ct_global_counters,
 };
 
 int weft__current_thread_new(weft_runtime *rt, weft__sched **out)

@@ -19,6 +19,7 @@ void weft__owned_init(weft__owned_tasks *o)
     for (int i = 0; i < WEFT__OWNED_SHARDS; i++) {
         pthread_mutex_init(&o->shard[i].lock, NULL);
         o->shard[i].head = NULL;
+        atomic_init(&o->shard[i].inserted, 0);
     }
     atomic_init(&o->closed, false);
     atomic_init(&o->count, 0);
@@ -39,6 +40,9 @@ bool weft__owned_insert(weft__owned_tasks *o, weft_task *t)
     if (s->head)
         s->head->owned_prev = t;
     s->head = t;
+    atomic_store_explicit(&s->inserted,
+                          atomic_load_explicit(&s->inserted, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
     pthread_mutex_unlock(&s->lock);
     atomic_fetch_add_explicit(&o->count, 1, memory_order_relaxed);
     return true;

@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "../../rt_int.h"
+#include "../../metrics/counters.h"
 #include "../../util/parker.h"
 #include "queue.h"
 
@@ -150,6 +151,7 @@ typedef struct weft__mt_worker {
     unsigned until_maint;  /* ticks left before the next maintenance visit */
     bool searching;        /* counted as searching in idle.state */
     bool parking;          /* inside park(): wakes landing here need no notify */
+    weft__worker_counters counters; /* weft/metrics.h: written by this thread, read by any */
     /* Written by the thread that creates or shuts down the scheduler. */
     pthread_t thread;
     bool started;          /* the thread exists */
@@ -171,6 +173,9 @@ struct weft__mt_shared {
     /* Read by every worker on every loop; written once, at shutdown. */
     alignas(WEFT__MT_CACHE_LINE) _Atomic bool shutdown;
     alignas(WEFT__MT_CACHE_LINE) weft__mt_inject inject;
+    /* Tasks pushed to `inject` from outside the workers (weft/metrics.h): relaxed fetch-add
+     * by the pusher, which takes inject's lock right after anyway. */
+    _Atomic uint64_t remote_schedules;
     alignas(WEFT__MT_CACHE_LINE) weft__mt_idle idle;
     /* block_on callers currently waiting, so that shutdown can wake them. */
     alignas(WEFT__MT_CACHE_LINE) pthread_mutex_t waiters_lock;

@@ -130,7 +130,8 @@ static void schedule_local(weft__mt_worker *w, weft_task *t, bool is_yield)
             return;
         t = prev;
     }
-    weft__mt_queue_push(&w->queue, t, &s->inject);
+    if (weft__mt_queue_push(&w->queue, t, &s->inject))
+        weft__counter_inc(&w->counters.overflows);
     notify_local(w);
 }
 
@@ -143,9 +144,11 @@ static void mt_schedule(weft__sched *sched, weft_task *t, bool is_yield)
     }
     weft__mt_worker *w = current_worker(s);
     if (w) {
+        weft__counter_inc(&w->counters.local_schedules);
         schedule_local(w, t, is_yield);
         return;
     }
+    atomic_fetch_add_explicit(&s->remote_schedules, 1, memory_order_relaxed);
     /* A closed injection queue drops the task itself (shutdown raced with the check above). */
     weft__mt_inject_push(&s->inject, t);
     /* Liveness depends on this one: no worker will look unless someone is searching. */
@@ -163,7 +166,8 @@ static weft_task *next_local(weft__mt_worker *w)
             w->lifo_streak++;
             return t;
         }
-        weft__mt_queue_push(&w->queue, t, &w->shared->inject);
+        if (weft__mt_queue_push(&w->queue, t, &w->shared->inject))
+            weft__counter_inc(&w->counters.overflows);
     }
     w->lifo_streak = 0;
     return weft__mt_queue_pop(&w->queue);
@@ -208,6 +212,8 @@ static weft_task *steal_work(weft__mt_worker *w)
         uint32_t got;
         weft_task *t = weft__mt_queue_steal_into(&s->workers[v].queue, &w->queue, &got);
         if (t) {
+            weft__counter_add(&w->counters.steals, got);
+            weft__counter_inc(&w->counters.steal_operations);
             WEFT_HOOK(worker_steal, w, &s->workers[v], got);
             return t;
         }
@@ -237,8 +243,10 @@ static void run_task(weft__mt_worker *w, weft_task *t)
         if (weft__mt_idle_from_searching(&w->shared->idle))
             weft__mt_notify_parked(w->shared);
     }
+    weft__counters_poll_begin(&w->counters);
     weft__coop_begin();
     weft__task_run(t);
+    weft__counters_poll_end(&w->counters, weft__tls.budget);
     weft__coop_end();
 }
 
@@ -267,6 +275,7 @@ static void park(weft__mt_worker *w)
     }
 
     w->parking = true;
+    weft__counters_park(&w->counters, weft__clock_now(s->base.rt->clock));
     WEFT_HOOK(worker_park, w);
     while (!is_shutdown(s)) {
         park_once(w);
@@ -283,6 +292,7 @@ static void park(weft__mt_worker *w)
         /* Spurious, or the driver's own timeout with nothing for us: sleep on. */
     }
     WEFT_HOOK(worker_unpark, w);
+    weft__counters_unpark(&w->counters, weft__clock_now(s->base.rt->clock));
     w->parking = false;
     if (!w->searching && weft__mt_queue_has_tasks(&w->queue))
         notify_local(w); /* several timers fired here: let an idle worker share them */
@@ -325,6 +335,7 @@ static void *worker_main(void *arg)
     WEFT_HOOK(thread_enter, w->shared->base.rt, WEFT_THREAD_WORKER, w->index);
     weft__task_cache cache, *outer_cache;
     weft__task_cache_enter(&cache, &w->shared->base.rt->task_pool, &outer_cache);
+    weft__counters_unpark(&w->counters, weft__clock_now(w->shared->base.rt->clock));
     run(w);
     weft__task_cache_leave(&cache, outer_cache);
     WEFT_HOOK(thread_leave);
@@ -542,12 +553,31 @@ static void mt_free(weft__sched *sched)
     free(s);
 }
 
+/* ---------------------------------------------------------------- metrics (weft/metrics.h) */
+
+static const weft__worker_counters *mt_worker_counters(weft__sched *sched, unsigned i,
+                                                       uint64_t *local_depth)
+{
+    weft__mt_shared *s = shared_of(sched);
+    *local_depth = weft__mt_queue_len(&s->workers[i].queue);
+    return &s->workers[i].counters;
+}
+
+static void mt_global_counters(weft__sched *sched, uint64_t *depth, uint64_t *remote)
+{
+    weft__mt_shared *s = shared_of(sched);
+    *depth = weft__mt_inject_len(&s->inject);
+    *remote = atomic_load_explicit(&s->remote_schedules, memory_order_relaxed);
+}
+
 static const weft__sched_ops mt_ops = {
     .name = "multi_thread",
     .schedule = mt_schedule,
     .block_on = mt_block_on,
     .shutdown = mt_shutdown,
     .free = mt_free,
+    .worker_counters = mt_worker_counters,
+    .global_counters = mt_global_counters,
 };
 
 /* ---------------------------------------------------------------- construction */

@@ -1,0 +1,80 @@
+/* runtime/metrics/counters.h - the per-worker counters the schedulers keep for weft/metrics.h.
+ *
+ * Who uses it: the schedulers (sched/multi_thread/worker.c, sched/current_thread.c) embed one
+ * weft__worker_counters per worker and bump it on their own thread; metrics.c reads them from
+ * any thread through the scheduler's `worker_counters` op (rt_int.h).
+ *
+ * Why this shape: a counter is written by one thread only (its worker), so an increment needs
+ * no read-modify-write instruction: a relaxed load, an add and a relaxed store compile to the
+ * same plain instructions as `x++` on a uint64_t, and the reader's relaxed load sees some
+ * recent value without a data race. A worker's counters live in its own cache lines, so
+ * bumping them never bounces a line between workers. A counter written by several threads
+ * (remote schedules) uses a relaxed fetch-add instead, next to a lock it already takes.
+ */
+#ifndef WEFT_METRICS_COUNTERS_H
+#define WEFT_METRICS_COUNTERS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+typedef struct weft__worker_counters {
+    /* Written by the worker's thread only; read by anyone (relaxed). */
+    _Atomic uint64_t polls;
+    _Atomic uint64_t parks;
+    _Atomic uint64_t steals;
+    _Atomic uint64_t steal_operations;
+    _Atomic uint64_t local_schedules;
+    _Atomic uint64_t overflows;
+    _Atomic uint64_t budget_forced_yields;
+    _Atomic uint64_t busy_ns;
+    /* The worker thread's own: when its current busy span began (runtime clock). */
+    uint64_t busy_since;
+} weft__worker_counters;
+
+/* Add `n` to a counter only the calling thread writes. */
+static inline void weft__counter_add(_Atomic uint64_t *c, uint64_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+
+static inline void weft__counter_inc(_Atomic uint64_t *c)
+{
+    weft__counter_add(c, 1);
+}
+
+static inline uint64_t weft__counter_read(const _Atomic uint64_t *c)
+{
+    return atomic_load_explicit((_Atomic uint64_t *)c, memory_order_relaxed);
+}
+
+/* A poll begins. Counted before it runs, so that whoever sees a task's effects (its join
+ * completing) also sees its polls counted. */
+static inline void weft__counters_poll_begin(weft__worker_counters *c)
+{
+    weft__counter_inc(&c->polls);
+}
+
+/* A poll ended with `budget_left` of the thread's coop budget: 0 means that a leaf asked for
+ * more than the poll was given, was refused and the task was re-queued behind the others (or,
+ * rarely, that the very last unit was spent just before the task returned anyway). */
+static inline void weft__counters_poll_end(weft__worker_counters *c, int budget_left)
+{
+    if (__builtin_expect(budget_left == 0, 0))
+        weft__counter_inc(&c->budget_forced_yields);
+}
+
+/* The worker goes to sleep at `now` / wakes up at `now`: close and open its busy span. */
+static inline void weft__counters_park(weft__worker_counters *c, uint64_t now)
+{
+    weft__counter_inc(&c->parks);
+    if (now > c->busy_since)
+        weft__counter_add(&c->busy_ns, now - c->busy_since);
+}
+
+static inline void weft__counters_unpark(weft__worker_counters *c, uint64_t now)
+{
+    c->busy_since = now;
+}
+
+#endif
