@@ -279,7 +279,18 @@ typedef enum weft_ev_attr {
     WEFT_ATTR_VERSION = 0,   /* watch: version after a send */
     WEFT_ATTR_LAGGED = 1,    /* broadcast: values a receiver skipped */
     WEFT_ATTR_RECEIVERS = 2, /* watch/broadcast: receiver count */
+    WEFT_ATTR_BYTES_IN = 3,  /* socket: bytes read (received) so far */
+    WEFT_ATTR_BYTES_OUT = 4, /* socket: bytes written (sent) so far */
+    WEFT_ATTR_LOCAL_ADDR = 5, /* socket: its own address, packed as WEFT_EV_ADDR_* below */
+    WEFT_ATTR_PEER_ADDR = 6, /* socket: the peer's address, packed likewise */
 } weft_ev_attr;
+
+/* A socket address in a resource_state value: family in bits 56..63 (4 IPv4, 6 IPv6, 1 Unix),
+ * port in bits 0..15, and for IPv4 the address (host order) in bits 16..47. An IPv6 address
+ * and a Unix path do not fit and are left out (the console shows the family and port). */
+#define WEFT_EV_ADDR_FAMILY(v) ((unsigned)((v) >> 56))
+#define WEFT_EV_ADDR_PORT(v) ((unsigned)((v)&0xffffu))
+#define WEFT_EV_ADDR_IPV4(v) ((uint32_t)(((v) >> 16) & 0xffffffffu))
 
 /* ---------------------------------------------------------------- descriptors */
 typedef struct weft_ev_field {

@@ -91,6 +91,12 @@ void weft__driver_park(weft__driver *d, uint64_t timeout_ns);
 void weft__driver_unpark(weft__driver *d);
 bool weft__driver_try_lock(weft__driver *d);
 void weft__driver_unlock(weft__driver *d);
+/* The epoll reactor (runtime/net/reactor.h) the driver waits in, or NULL when the runtime was
+ * built without enable_io (or is driven by the deterministic scheduler, which never parks). */
+struct weft__reactor *weft__driver_reactor(weft__driver *d);
+/* Choose the sockets' backend (runtime/net/net.c): called by weft_runtime_new with enable_io,
+ * after the driver exists. 0 or an error. */
+int weft__net_init(weft_runtime *rt);
 
 /* ---------------------------------------------------------------- owned tasks
  *
@@ -132,6 +138,8 @@ struct weft_runtime {
     uint64_t id;                  /* process-unique */
     weft__det *det;               /* the deterministic scheduler (replay/) when it is the
                                    * backend, else NULL; fixed at creation */
+    const struct weft__net_backend *net; /* sockets' backend (runtime/net/backend.h): real or
+                                   * simulated; NULL without enable_io; fixed at creation */
 };
 
 /* ---------------------------------------------------------------- per-thread context

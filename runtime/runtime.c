@@ -33,8 +33,6 @@ int weft_runtime_new(const weft_builder *b, weft_runtime **out)
         return WEFT_EINVAL;
     if (b->max_blocking_threads == 0)
         return WEFT_EINVAL;
-    if (b->enable_io)
-        return WEFT_ENOSYS; /* the I/O driver comes with its own issue */
 
     weft_runtime *rt = calloc(1, sizeof *rt);
     if (!rt)
@@ -63,6 +61,8 @@ int weft_runtime_new(const weft_builder *b, weft_runtime **out)
     int err = weft__det_new(rt);
     if (!err)
         err = weft__driver_new(rt, &rt->driver);
+    if (!err && rt->cfg.enable_io)
+        err = weft__net_init(rt); /* the sockets' backend: real, or the simulated network */
     if (!err && rt->cfg.enable_time)
         err = weft__time_driver_new(rt->clock, time_unpark, rt->driver, &rt->time);
     if (!err)

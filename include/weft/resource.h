@@ -27,7 +27,13 @@
     X(BARRIER, "barrier")              \
     X(CANCEL_TOKEN, "cancellation_token") \
     X(BLOCKING_MUTEX, "blocking_mutex") \
-    X(TIMER, "timer")
+    X(TIMER, "timer")                  \
+    X(TCP_LISTENER, "tcp_listener")    \
+    X(TCP_STREAM, "tcp_stream")        \
+    X(UDP_SOCKET, "udp_socket")        \
+    X(UNIX_LISTENER, "unix_listener")  \
+    X(UNIX_STREAM, "unix_stream")      \
+    X(SIGNAL, "signal")
 
 typedef enum weft_resource_kind {
 #define WEFT_RES_ENUM_(name, label) WEFT_RESOURCE_##name,
@@ -48,7 +54,9 @@ typedef enum weft_resource_kind {
     X(CHANGED, "changed")     \
     X(NOTIFIED, "notified")   \
     X(WAIT, "wait")           \
-    X(CANCELLED, "cancelled")
+    X(CANCELLED, "cancelled") \
+    X(ACCEPT, "accept")       \
+    X(CONNECT, "connect")
 
 typedef enum weft_resource_op {
 #define WEFT_RES_OP_ENUM_(name, label) WEFT_OP_##name,

@@ -32,7 +32,7 @@ typedef struct weft_builder {
     void (*on_thread_stop)(void *arg);  /* run on each runtime thread just before it exits */
     void *hook_arg;
     bool enable_time; /* timers; sleeping without it fails with WEFT_ENOSYS */
-    bool enable_io;   /* the I/O driver (its own issue); reserved */
+    bool enable_io;   /* the I/O driver: epoll reactor, sockets (weft/net.h), signals */
     unsigned event_interval;       /* polls between checks of timers/global queue (default 61) */
 } weft_builder;
 
