@@ -241,3 +241,47 @@ void weft__det_on_resource_event(const char *what, const struct weft_resource *r
             hold(d, r, e, what[7] == 'a' ? n : -n);
     }
 }
+
+/* ---------------------------------------------------------------- a thread that would hang
+ *
+ * A blocking mutex locked again on the thread that holds it never returns (weft/
+ * blocking_mutex.h). Here that thread runs every task, so the run could not even stop: the
+ * failure is recorded instead, naming the task that blocks and the holder, and the lock
+ * returns at once so that the scheduler stops at the end of this poll. */
+bool weft__det_on_blocking_self_deadlock(const struct weft_resource *r, uint64_t holder,
+                                         weft_location where)
+{
+    weft__det *d = det_here();
+    if (!d || !r)
+        return false;
+    char who[256] = "block_on's future", owner[256] = "block_on's future", at[300] = "";
+    if (d->cur != WEFT__DET_NONE)
+        weft__det_task_label(d->rec, d->cur, who, sizeof who);
+    uint32_t h = holder_entity(d, holder);
+    if (h != WEFT__DET_NONE) {
+        weft__det_task_label(d->rec, h, owner, sizeof owner);
+        const weft__det_entity *he = &d->ent[h];
+        if (h != d->cur && he->waiting && he->wait_ptr)
+            snprintf(at, sizeof at, " (it waits %s '%s' at %s:%d)",
+                     weft__det_wait_phrase(he->wait_op), weft__det_str(d->rec, he->wait_name),
+                     weft__det_str(d->rec, he->wait_file), he->wait_line);
+    }
+    char sig[300];
+    snprintf(sig, sizeof sig, "blocking-lock %s:%d", base_name(where.file), where.line);
+    if (h == d->cur)
+        weft__det_fail(d, WEFT__OUT_DEADLOCK, sig,
+                       "deadlock: task %s locks blocking mutex '%s' at %s:%d, which it already "
+                       "holds: a blocking lock never returns on the thread that holds it",
+                       who, r->name ? r->name : "?", base_name(where.file), where.line);
+    else
+        weft__det_fail(d, WEFT__OUT_DEADLOCK, sig,
+                       "deadlock: task %s blocks its worker thread locking blocking mutex '%s' "
+                       "at %s:%d, held by task %s, which returned PENDING with it locked%s.\n"
+                       "  The holder can only unlock it when it is polled again, on a worker "
+                       "thread, and the worker is stuck in the lock: a blocking lock held "
+                       "across an await (step %llu, virtual time %llu ms)",
+                       who, r->name ? r->name : "?", base_name(where.file), where.line, owner,
+                       at, (unsigned long long)d->step,
+                       (unsigned long long)(d->now / 1000000u));
+    return true;
+}

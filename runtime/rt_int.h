@@ -317,6 +317,13 @@ void weft__det_on_resource_wait(const struct weft_resource *r, int op, weft_loca
 void weft__det_on_resource_wait_done(const struct weft_resource *r, int op);
 void weft__det_on_resource_event(const char *what, const struct weft_resource *r, uint64_t a1,
                                  uint64_t a2);
+/* A blocking lock (weft_blocking_mutex) of a mutex locked earlier on this same thread, by
+ * `holder` (a task id, 0 for block_on's future): on the deterministic scheduler, where every
+ * task runs on this one thread, nobody could ever unlock it while the thread waits, so this
+ * records the deadlock as the run's failure and returns true: the caller must return at once
+ * instead of blocking. Returns false (block as usual) on any other scheduler. */
+bool weft__det_on_blocking_self_deadlock(const struct weft_resource *r, uint64_t holder,
+                                         weft_location where);
 
 #define WEFT__DET_ACTIVE() __builtin_expect(weft__tls.rt != NULL && weft__tls.rt->det != NULL, 0)
 

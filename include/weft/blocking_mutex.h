@@ -70,7 +70,10 @@ void weft__blocking_mutex_init(weft_blocking_mutex *m, const char *name, weft_lo
 int weft_blocking_mutex_destroy(weft_blocking_mutex *m);
 
 /* Lock, blocking the calling thread as long as it takes (see above). The macro records the
- * call site for the console. Returns 0, or WEFT_EINVAL for NULL. */
+ * call site for the console. Returns 0, or WEFT_EINVAL for NULL. Under the deterministic
+ * scheduler, which runs every task on one thread, a lock of a mutex locked earlier on that
+ * thread could never return: it is recorded as the run's deadlock (naming the holder) and the
+ * call returns WEFT_EBUSY at once, without the lock, so that the run can stop. */
 #define weft_blocking_mutex_lock(m) weft__blocking_mutex_lock((m), WEFT_HERE)
 int weft__blocking_mutex_lock(weft_blocking_mutex *m, weft_location where);
 

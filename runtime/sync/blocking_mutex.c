@@ -159,6 +159,16 @@ int weft__blocking_mutex_lock(weft_blocking_mutex *m, weft_location where)
     int slot = current_slot();
     bool waited = false;
     pthread_mutex_lock(&m->lock);
+    if (m->locked && m->holder_slot == slot) {
+        /* Locked on this very thread: it would never return. The deterministic scheduler,
+         * which runs every task on this thread, records that as the run's deadlock and wants
+         * the call back so that the run can stop; elsewhere, block as documented. */
+        weft_task_id holder = atomic_load_explicit(&m->holder, memory_order_relaxed);
+        pthread_mutex_unlock(&m->lock);
+        if (WEFT__DET_ACTIVE() && weft__det_on_blocking_self_deadlock(&m->res, holder, where))
+            return WEFT_EBUSY;
+        pthread_mutex_lock(&m->lock);
+    }
     if (m->locked) {
         /* Report the wait before blocking, and outside the inner lock, so that whatever the
          * hook does (a tracer, the deterministic scheduler) it cannot stall other lockers. */
