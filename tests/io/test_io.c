@@ -1,0 +1,507 @@
+/* tests/io/test_io.c - the stream interface through the duplex: partial reads and writes,
+ * end of stream, back-pressure, reset, read_exact, the OS error band, and the buffered reader
+ * and writer (lines with a maximum length, cancel-safe read_line, flush).
+ *
+ * Each case builds its own runtime and shuts it down, so ASan/LSan see any leak. Leaf futures
+ * that complete at once are awaited straight from the test thread with weft_block_on; where
+ * the other side must make progress meanwhile, a feeder task (io_test_util.h) writes.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "io_test_util.h"
+#include <weft/io_buf.h>
+
+static void duplex_pair(size_t capacity, size_t chunk, weft_duplex **a, weft_duplex **b)
+{
+    weft_duplex_options o = weft_duplex_options_default();
+    o.capacity = capacity;
+    o.max_chunk = chunk;
+    assert_int_equal(weft_duplex_new(&o, a, b), 0);
+}
+
+/* ---------------------------------------------------------------- the duplex */
+
+/* With max_chunk k, a 64-byte message arrives in reads of at most k bytes, complete and in
+ * order, for every k. */
+static void test_io_duplex_every_chunk_size(void **state)
+{
+    (void)state;
+    unsigned char msg[64], got[64];
+    for (size_t i = 0; i < sizeof msg; i++)
+        msg[i] = (unsigned char)(i * 7 + 1);
+    weft_runtime *rt = io_rt_new(WEFT_CURRENT_THREAD);
+    for (size_t k = 1; k <= sizeof msg; k++) {
+        weft_duplex *a, *b;
+        duplex_pair(1024, k, &a, &b);
+        weft_join_handle h = feeder_spawn(rt, weft_duplex_stream(a), msg, sizeof msg, true);
+        size_t off = 0;
+        for (;;) {
+            weft_io_read rd;
+            weft_io_read_init(&rd, weft_duplex_stream(b), got + off, sizeof got - off + 1);
+            io_block_on(rt, &rd);
+            assert_int_equal(rd.status, 0);
+            if (rd.n == 0)
+                break;
+            assert_true(rd.n <= k);
+            off += rd.n;
+            assert_true(off <= sizeof msg);
+        }
+        assert_int_equal(off, sizeof msg);
+        assert_memory_equal(got, msg, sizeof msg);
+        assert_int_equal(join_value(rt, &h), (intptr_t)sizeof msg);
+        weft_duplex_free(a);
+        weft_duplex_free(b);
+    }
+    weft_runtime_shutdown(rt);
+}
+
+/* A write accepts at most max_chunk bytes (a partial write), and write_all finishes it. */
+static void test_io_duplex_partial_write_and_write_all(void **state)
+{
+    (void)state;
+    weft_runtime *rt = io_rt_new(WEFT_CURRENT_THREAD);
+    weft_duplex *a, *b;
+    duplex_pair(1024, 3, &a, &b);
+    weft_io_write w;
+    weft_io_write_init(&w, weft_duplex_stream(a), "0123456789", 10);
+    io_block_on(rt, &w);
+    assert_int_equal(w.status, 0);
+    assert_int_equal(w.n, 3);
+    weft_io_write_all wa;
+    weft_io_write_all_init(&wa, weft_duplex_stream(a), "3456789", 7);
+    io_block_on(rt, &wa);
+    assert_int_equal(wa.status, 0);
+    assert_int_equal(wa.done, 7);
+    assert_int_equal(weft_duplex_readable(b), 10);
+    char got[10];
+    weft_duplex_set_max_chunk(b, 100);
+    weft_io_read_exact re;
+    weft_io_read_exact_init(&re, weft_duplex_stream(b), got, 10);
+    io_block_on(rt, &re);
+    assert_int_equal(re.status, 0);
+    assert_memory_equal(got, "0123456789", 10);
+    weft_duplex_free(a);
+    weft_duplex_free(b);
+    weft_runtime_shutdown(rt);
+}
+
+/* Shutdown: the peer reads what was sent, then end of stream; this end can no longer write.
+ * Closing an end: the peer's writes fail with WEFT_ECLOSED. */
+static void test_io_duplex_shutdown_and_close(void **state)
+{
+    (void)state;
+    weft_runtime *rt = io_rt_new(WEFT_CURRENT_THREAD);
+    weft_duplex *a, *b;
+    duplex_pair(64, SIZE_MAX, &a, &b);
+    weft_io_write_all wa;
+    weft_io_write_all_init(&wa, weft_duplex_stream(a), "bye", 3);
+    io_block_on(rt, &wa);
+    weft_io_shutdown sd;
+    weft_io_shutdown_init(&sd, weft_duplex_stream(a));
+    io_block_on(rt, &sd);
+    assert_int_equal(sd.status, 0);
+    weft_io_write w;
+    weft_io_write_init(&w, weft_duplex_stream(a), "x", 1);
+    io_block_on(rt, &w);
+    assert_int_equal(w.status, WEFT_ECLOSED);
+
+    char buf[8];
+    weft_io_read rd;
+    weft_io_read_init(&rd, weft_duplex_stream(b), buf, sizeof buf);
+    io_block_on(rt, &rd);
+    assert_int_equal(rd.n, 3);
+    weft_io_read_init(&rd, weft_duplex_stream(b), buf, sizeof buf);
+    io_block_on(rt, &rd);
+    assert_int_equal(rd.status, 0);
+    assert_int_equal(rd.n, 0);
+
+    /* b can still write to a until a is closed */
+    weft_io_write_init(&w, weft_duplex_stream(b), "y", 1);
+    io_block_on(rt, &w);
+    assert_int_equal(w.status, 0);
+    weft_io_stream_close(weft_duplex_stream(a));
+    weft_io_write_init(&w, weft_duplex_stream(b), "z", 1);
+    io_block_on(rt, &w);
+    assert_int_equal(w.status, WEFT_ECLOSED);
+    weft_duplex_free(b);
+    weft_runtime_shutdown(rt);
+}
+
+/* A full pipe makes the writer wait (PENDING) until the reader drains it. */
+static void test_io_duplex_backpressure(void **state)
+{
+    (void)state;
+    weft_runtime *rt = io_rt_new(WEFT_CURRENT_THREAD);
+    weft_duplex *a, *b;
+    duplex_pair(4, SIZE_MAX, &a, &b);
+    static const char msg[] = "abcdefghijklmnopqrstuvwxyz";
+    weft_join_handle h = feeder_spawn(rt, weft_duplex_stream(a), msg, 26, true);
+    /* let the feeder run until it is stuck on the full pipe */
+    for (int i = 0; i < 10; i++) {
+        weft_yield_now y;
+        weft_yield_now_init(&y);
+        io_block_on(rt, &y);
+    }
+    assert_int_equal(weft_duplex_readable(b), 4);
+    assert_false(weft_join_handle_is_finished(&h));
+    char got[27] = {0};
+    size_t off = 0;
+    for (;;) {
+        weft_io_read rd;
+        weft_io_read_init(&rd, weft_duplex_stream(b), got + off, sizeof got - off);
+        io_block_on(rt, &rd);
+        assert_int_equal(rd.status, 0);
+        assert_true(rd.n <= 4);
+        if (rd.n == 0)
+            break;
+        off += rd.n;
+    }
+    assert_string_equal(got, msg);
+    assert_int_equal(join_value(rt, &h), 26);
+    weft_duplex_free(a);
+    weft_duplex_free(b);
+    weft_runtime_shutdown(rt);
+}
+
+/* A reset fails both ends with ECONNRESET, as an OS error value; a waiting reader is woken. */
+static void test_io_duplex_reset_is_connection_reset(void **state)
+{
+    (void)state;
+    weft_runtime *rt = io_rt_new(WEFT_CURRENT_THREAD);
+    weft_duplex *a, *b;
+    duplex_pair(64, SIZE_MAX, &a, &b);
+    weft_io_write_all wa;
+    weft_io_write_all_init(&wa, weft_duplex_stream(a), "lost", 4);
+    io_block_on(rt, &wa);
+    weft_duplex_reset(a);
+    char buf[8];
+    weft_io_read rd;
+    weft_io_read_init(&rd, weft_duplex_stream(b), buf, sizeof buf);
+    io_block_on(rt, &rd);
+    assert_int_equal(weft_os_errno(rd.status), ECONNRESET);
+    assert_int_equal(rd.n, 0);
+    weft_io_write w;
+    weft_io_write_init(&w, weft_duplex_stream(a), "x", 1);
+    io_block_on(rt, &w);
+    assert_int_equal(weft_os_errno(w.status), ECONNRESET);
+    weft_duplex_free(a);
+    weft_duplex_free(b);
+    weft_runtime_shutdown(rt);
+}
+
+/* read_exact over a stream that ends early: WEFT_EUNEXPECTEDEOF, not a hang, with `done`
+ * saying how much arrived. */
+static void test_io_read_exact_eof_in_the_middle(void **state)
+{
+    (void)state;
+    weft_runtime *rt = io_rt_new(WEFT_CURRENT_THREAD);
+    weft_duplex *a, *b;
+    duplex_pair(64, 2, &a, &b);
+    weft_join_handle h = feeder_spawn(rt, weft_duplex_stream(a), "12345", 5, true);
+    char buf[10];
+    weft_io_read_exact re;
+    weft_io_read_exact_init(&re, weft_duplex_stream(b), buf, sizeof buf);
+    io_block_on(rt, &re);
+    assert_int_equal(re.status, WEFT_EUNEXPECTEDEOF);
+    assert_int_equal(re.done, 5);
+    assert_memory_equal(buf, "12345", 5);
+    join_value(rt, &h);
+    weft_duplex_free(a);
+    weft_duplex_free(b);
+    weft_runtime_shutdown(rt);
+}
+
+/* OS errors live in their own band: ENOENT is not WEFT_ETIMEDOUT, and reads back. */
+static void test_io_os_error_band(void **state)
+{
+    (void)state;
+    int e = weft_os_error(ENOENT);
+    assert_true(e < 0);
+    assert_int_not_equal(e, WEFT_ETIMEDOUT);
+    assert_int_equal(weft_os_errno(e), ENOENT);
+    assert_int_equal(weft_os_errno(WEFT_ETIMEDOUT), 0);
+    assert_int_equal(weft_os_errno(0), 0);
+    assert_string_equal(weft_strerror(weft_os_error(EACCES)), "Permission denied");
+    assert_int_equal(weft_os_error(0), WEFT_EIO);
+    assert_int_equal(weft_os_error(-5), WEFT_EIO);
+}
+
+/* A stream without a write side (a read half) reports WEFT_EINVAL, never crashes. */
+static void test_io_missing_direction_is_einval(void **state)
+{
+    (void)state;
+    static const weft_io_stream_vtable read_only = {.name = "read_only"};
+    weft_io_stream s = {&read_only};
+    weft_runtime *rt = io_rt_new(WEFT_CURRENT_THREAD);
+    weft_io_write w;
+    weft_io_write_init(&w, &s, "x", 1);
+    io_block_on(rt, &w);
+    assert_int_equal(w.status, WEFT_EINVAL);
+    char c;
+    weft_io_read rd;
+    weft_io_read_init(&rd, &s, &c, 1);
+    io_block_on(rt, &rd);
+    assert_int_equal(rd.status, WEFT_EINVAL);
+    weft_io_stream_close(&s); /* no close entry: ignored */
+    weft_runtime_shutdown(rt);
+}
+
+/* ---------------------------------------------------------------- buffered reader */
+
+static const char lines_text[] = "first\nsecond line\r\n\nlast without newline";
+
+/* next_line gives the same lines for every split of the input, terminators stripped. */
+static void test_io_buf_lines_every_split_point(void **state)
+{
+    (void)state;
+    static const char *const want[] = {"first", "second line", "", "last without newline"};
+    size_t total = strlen(lines_text);
+    weft_runtime *rt = io_rt_new(WEFT_CURRENT_THREAD);
+    for (size_t k = 1; k <= total; k++) {
+        weft_duplex *a, *b;
+        duplex_pair(1024, k, &a, &b);
+        weft_join_handle h = feeder_spawn(rt, weft_duplex_stream(a), lines_text, total, true);
+        weft_buf_reader r;
+        assert_int_equal(weft_buf_reader_init(&r, weft_duplex_stream(b), 4), 0);
+        for (size_t i = 0; i < 4; i++) {
+            weft_buf_next_line nl;
+            weft_buf_next_line_init(&nl, &r, 100);
+            io_block_on(rt, &nl);
+            assert_int_equal(nl.status, 0);
+            assert_int_equal(nl.len, strlen(want[i]));
+            assert_memory_equal(nl.line, want[i], nl.len);
+        }
+        weft_buf_next_line nl;
+        weft_buf_next_line_init(&nl, &r, 100);
+        io_block_on(rt, &nl);
+        assert_int_equal(nl.status, WEFT_ECLOSED);
+        join_value(rt, &h);
+        weft_buf_reader_free(&r);
+        weft_duplex_free(a);
+        weft_duplex_free(b);
+    }
+    weft_runtime_shutdown(rt);
+}
+
+/* read_line keeps the terminator; end of stream is len 0. */
+static void test_io_buf_read_line_keeps_newline(void **state)
+{
+    (void)state;
+    weft_runtime *rt = io_rt_new(WEFT_CURRENT_THREAD);
+    weft_duplex *a, *b;
+    duplex_pair(1024, SIZE_MAX, &a, &b);
+    weft_join_handle h = feeder_spawn(rt, weft_duplex_stream(a), "a\r\nb", 4, true);
+    weft_buf_reader r;
+    weft_buf_reader_init(&r, weft_duplex_stream(b), 0);
+    weft_buf_read_line rl;
+    weft_buf_read_line_init(&rl, &r, 10);
+    io_block_on(rt, &rl);
+    assert_int_equal(rl.len, 3);
+    assert_memory_equal(rl.line, "a\r\n", 3);
+    weft_buf_read_line_init(&rl, &r, 10);
+    io_block_on(rt, &rl);
+    assert_int_equal(rl.len, 1);
+    weft_buf_read_line_init(&rl, &r, 10);
+    io_block_on(rt, &rl);
+    assert_int_equal(rl.status, 0);
+    assert_int_equal(rl.len, 0);
+    join_value(rt, &h);
+    weft_buf_reader_free(&r);
+    weft_duplex_free(a);
+    weft_duplex_free(b);
+    weft_runtime_shutdown(rt);
+}
+
+/* An endless line: WEFT_ETOOBIG once max + 2 bytes arrived, with the buffer never grown past
+ * that, and the error sticks. A line of exactly max bytes is fine. */
+static void test_io_buf_line_too_long_is_bounded(void **state)
+{
+    (void)state;
+    enum { MAX = 100, SENT = 64 * 1024 };
+    unsigned char *flood = malloc(SENT);
+    memset(flood, 'x', SENT);
+    memset(flood, 'y', MAX);
+    flood[MAX] = '\n'; /* first line: exactly MAX bytes */
+    weft_runtime *rt = io_rt_new(WEFT_CURRENT_THREAD);
+    weft_duplex *a, *b;
+    duplex_pair(SENT, SIZE_MAX, &a, &b);
+    weft_join_handle h = feeder_spawn(rt, weft_duplex_stream(a), flood, SENT, true);
+    weft_buf_reader r;
+    weft_buf_reader_init(&r, weft_duplex_stream(b), 16);
+    weft_buf_next_line nl;
+    weft_buf_next_line_init(&nl, &r, MAX);
+    io_block_on(rt, &nl);
+    assert_int_equal(nl.status, 0);
+    assert_int_equal(nl.len, MAX);
+    weft_buf_next_line_init(&nl, &r, MAX);
+    io_block_on(rt, &nl);
+    assert_int_equal(nl.status, WEFT_ETOOBIG);
+    assert_true(r.cap <= MAX + 2);
+    weft_buf_next_line_init(&nl, &r, MAX);
+    io_block_on(rt, &nl);
+    assert_int_equal(nl.status, WEFT_ETOOBIG);
+    join_value(rt, &h);
+    weft_buf_reader_free(&r);
+    weft_duplex_free(a);
+    weft_duplex_free(b);
+    free(flood);
+    weft_runtime_shutdown(rt);
+}
+
+/* A read_line that times out in the middle of a line loses nothing: the next read_line
+ * returns the whole line. */
+static void test_io_buf_read_line_cancel_safe(void **state)
+{
+    (void)state;
+    weft_runtime *rt = io_rt_new(WEFT_CURRENT_THREAD);
+    weft_duplex *a, *b;
+    duplex_pair(1024, SIZE_MAX, &a, &b);
+    weft_buf_reader r;
+    weft_buf_reader_init(&r, weft_duplex_stream(b), 0);
+    weft_io_write_all wa;
+    weft_io_write_all_init(&wa, weft_duplex_stream(a), "hel", 3);
+    io_block_on(rt, &wa);
+
+    weft_buf_next_line nl;
+    weft_timeout t;
+    weft_buf_next_line_init(&nl, &r, 100);
+    weft_timeout_init(&t, weft_ms(5), &nl.base);
+    io_block_on(rt, &t);
+    assert_int_equal(t.status, WEFT_EELAPSED);
+    assert_int_equal(weft_buf_reader_buffered(&r), 3); /* the partial line is kept */
+
+    weft_io_write_all_init(&wa, weft_duplex_stream(a), "lo\n", 3);
+    io_block_on(rt, &wa);
+    weft_buf_next_line_init(&nl, &r, 100);
+    io_block_on(rt, &nl);
+    assert_int_equal(nl.status, 0);
+    assert_int_equal(nl.len, 5);
+    assert_memory_equal(nl.line, "hello", 5);
+    weft_buf_reader_free(&r);
+    weft_duplex_free(a);
+    weft_duplex_free(b);
+    weft_runtime_shutdown(rt);
+}
+
+/* Reads through the reader's stream mix with lines: nothing is skipped or repeated. */
+static void test_io_buf_reader_stream_reads(void **state)
+{
+    (void)state;
+    weft_runtime *rt = io_rt_new(WEFT_CURRENT_THREAD);
+    weft_duplex *a, *b;
+    duplex_pair(1024, 5, &a, &b);
+    weft_join_handle h = feeder_spawn(rt, weft_duplex_stream(a), "head\nbody-bytes", 15, true);
+    weft_buf_reader r;
+    weft_buf_reader_init(&r, weft_duplex_stream(b), 8);
+    weft_buf_next_line nl;
+    weft_buf_next_line_init(&nl, &r, 10);
+    io_block_on(rt, &nl);
+    assert_memory_equal(nl.line, "head", 4);
+    char body[10];
+    weft_io_read_exact re;
+    weft_io_read_exact_init(&re, weft_buf_reader_stream(&r), body, 10);
+    io_block_on(rt, &re);
+    assert_int_equal(re.status, 0);
+    assert_memory_equal(body, "body-bytes", 10);
+    join_value(rt, &h);
+    weft_buf_reader_free(&r);
+    weft_duplex_free(a);
+    weft_duplex_free(b);
+    weft_runtime_shutdown(rt);
+}
+
+/* ---------------------------------------------------------------- buffered writer */
+
+/* Small writes stay in the buffer until a flush; a write bigger than the buffer goes through
+ * after what was buffered, in order. */
+static void test_io_buf_writer_flush(void **state)
+{
+    (void)state;
+    weft_runtime *rt = io_rt_new(WEFT_CURRENT_THREAD);
+    weft_duplex *a, *b;
+    duplex_pair(1024, 3, &a, &b);
+    weft_buf_writer w;
+    weft_buf_writer_init(&w, weft_duplex_stream(a), 16);
+    weft_io_write_all wa;
+    weft_io_write_all_init(&wa, weft_buf_writer_stream(&w), "abc", 3);
+    io_block_on(rt, &wa);
+    weft_io_write_all_init(&wa, weft_buf_writer_stream(&w), "def", 3);
+    io_block_on(rt, &wa);
+    assert_int_equal(weft_duplex_readable(b), 0);
+    assert_int_equal(weft_buf_writer_buffered(&w), 6);
+    weft_io_flush fl;
+    weft_io_flush_init(&fl, weft_buf_writer_stream(&w));
+    io_block_on(rt, &fl);
+    assert_int_equal(fl.status, 0);
+    assert_int_equal(weft_duplex_readable(b), 6);
+    weft_io_write_all_init(&wa, weft_buf_writer_stream(&w), "g", 1);
+    io_block_on(rt, &wa);
+    weft_io_write_all_init(&wa, weft_buf_writer_stream(&w), "0123456789abcdefXYZ", 19);
+    io_block_on(rt, &wa);
+    weft_io_shutdown sd;
+    weft_io_shutdown_init(&sd, weft_buf_writer_stream(&w));
+    io_block_on(rt, &sd);
+    char got[27] = {0};
+    weft_duplex_set_max_chunk(b, 64);
+    weft_io_read_exact re;
+    weft_io_read_exact_init(&re, weft_duplex_stream(b), got, 26);
+    io_block_on(rt, &re);
+    assert_int_equal(re.status, 0);
+    assert_string_equal(got, "abcdefg0123456789abcdefXYZ");
+    weft_buf_writer_free(&w);
+    weft_duplex_free(a);
+    weft_duplex_free(b);
+    weft_runtime_shutdown(rt);
+}
+
+/* ---------------------------------------------------------------- threads */
+
+/* A duplex across worker threads: a feeder on the multi-thread runtime, the reader on the
+ * test thread, 1-byte chunks so that every byte is a wake-up across threads (suite tsan). */
+static void test_io_duplex_across_threads(void **state)
+{
+    (void)state;
+    enum { N = 4096 };
+    unsigned char *msg = malloc(N), *got = malloc(N);
+    for (size_t i = 0; i < N; i++)
+        msg[i] = (unsigned char)(i ^ (i >> 8));
+    weft_runtime *rt = io_rt_new(WEFT_MULTI_THREAD);
+    weft_duplex *a, *b;
+    duplex_pair(7, 1, &a, &b);
+    weft_join_handle h = feeder_spawn(rt, weft_duplex_stream(a), msg, N, true);
+    weft_duplex_set_max_chunk(b, 64);
+    weft_io_read_exact re;
+    weft_io_read_exact_init(&re, weft_duplex_stream(b), got, N);
+    io_block_on(rt, &re);
+    assert_int_equal(re.status, 0);
+    assert_memory_equal(got, msg, N);
+    assert_int_equal(join_value(rt, &h), N);
+    weft_duplex_free(a);
+    weft_duplex_free(b);
+    weft_runtime_shutdown(rt);
+    free(msg);
+    free(got);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_io_duplex_every_chunk_size),
+        cmocka_unit_test(test_io_duplex_partial_write_and_write_all),
+        cmocka_unit_test(test_io_duplex_shutdown_and_close),
+        cmocka_unit_test(test_io_duplex_backpressure),
+        cmocka_unit_test(test_io_duplex_reset_is_connection_reset),
+        cmocka_unit_test(test_io_read_exact_eof_in_the_middle),
+        cmocka_unit_test(test_io_os_error_band),
+        cmocka_unit_test(test_io_missing_direction_is_einval),
+        cmocka_unit_test(test_io_buf_lines_every_split_point),
+        cmocka_unit_test(test_io_buf_read_line_keeps_newline),
+        cmocka_unit_test(test_io_buf_line_too_long_is_bounded),
+        cmocka_unit_test(test_io_buf_read_line_cancel_safe),
+        cmocka_unit_test(test_io_buf_reader_stream_reads),
+        cmocka_unit_test(test_io_buf_writer_flush),
+        cmocka_unit_test(test_io_duplex_across_threads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
