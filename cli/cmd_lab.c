@@ -6,7 +6,7 @@
  * own executable (BUILD/cli/weft, reached through the BUILD/weft symlink): the build tree is
  * the directory above it and the source tree is what BUILD/meson-info/meson-info.json names.
  *
- * `check` is the grader: it rebuilds the starter with `meson compile` (the learner's edits are
+ * `check` is the grader: it rebuilds the starter with ninja (the learner's edits are
  * theirs: it grades the folder as it is), then runs each test of grade.spec through
  * weft_explore_program, the same exploration as `weft explore`: one forked child per batch of
  * schedules, the failing schedule shrunk and saved, and the command that replays it. Per lab,
@@ -382,23 +382,21 @@ static int run_logged(char *const *argv, const char *log, const char *env_name,
     return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 }
 
-/* Rebuild labNN-<which> with meson compile; on failure print the log (the compiler's words
- * are what the learner needs) and return false. */
-static bool build_program(const lab_paths *lp, const lab_ref *lab, const char *which,
-                          bool quiet_ok)
+/* Rebuild labNN-<which>; on failure print the log (the compiler's words are what the learner
+ * needs) and return false. ninja, not `meson compile TARGET`: meson resolves target names
+ * from its introspection files before anything regenerates them, so a lab added to
+ * labs/meson.build since the last build would be "not found"; ninja regenerates first. */
+static bool build_program(const lab_paths *lp, const lab_ref *lab, const char *which)
 {
     char target[64], log[PATH_MAX + 16];
-    snprintf(target, sizeof target, "lab%s-%s", lab->num, which);
+    snprintf(target, sizeof target, "labs/lab%s-%s", lab->num, which);
     snprintf(log, sizeof log, "%s/build.log", lab->results);
-    char *argv[] = {"meson", "compile", "-C", (char *)lp->build, target, NULL};
+    char *argv[] = {"ninja", "-C", (char *)lp->build, target, NULL};
     int rc = run_logged(argv, log, NULL, NULL);
-    if (rc == 0) {
-        if (!quiet_ok)
-            printf("built %s from labs/%s\n", target, lab->folder);
+    if (rc == 0)
         return true;
-    }
-    fprintf(stderr, "weft lab: building %s failed (meson compile -C %s %s, exit %d):\n\n",
-            target, shown(lp->build), target, rc);
+    fprintf(stderr, "weft lab: building %s failed (ninja -C %s %s, exit %d):\n\n", target,
+            shown(lp->build), target, rc);
     char *text = read_text(log);
     if (text) {
         fputs(text, stderr);
@@ -571,10 +569,10 @@ static int grade(const lab_paths *lp, const lab_ref *lab, const check_opts *co)
         snprintf(program, sizeof program, "%s", co->program);
     else
         snprintf(program, sizeof program, "%s/labs/lab%s-%s", lp->build, lab->num, which);
-    if (!co->no_build && !co->program && !build_program(lp, lab, which, true))
+    if (!co->no_build && !co->program && !build_program(lp, lab, which))
         return co->expect ? CLI_FAILED : CLI_USAGE;
     if (access(program, X_OK) != 0) {
-        fprintf(stderr, "weft lab: %s is not there (build it: meson compile -C %s lab%s-%s)\n",
+        fprintf(stderr, "weft lab: %s is not there (build it: ninja -C %s labs/lab%s-%s)\n",
                 program, shown(lp->build), lab->num, which);
         return CLI_USAGE;
     }
@@ -602,7 +600,7 @@ static int grade(const lab_paths *lp, const lab_ref *lab, const check_opts *co)
         if (co->json)
             continue;
         char runs[64];
-        if (strncmp(t->strategy, "dfs", 3) == 0 || strcmp(t->strategy, "fifo") == 0)
+        if (strncmp(t->strategy, "dfs", 3) == 0 || t->runs == 1)
             snprintf(runs, sizeof runs, "%s", t->strategy);
         else
             snprintf(runs, sizeof runs, "%s seeds %llu..%llu", t->strategy,
@@ -798,7 +796,7 @@ static int verb_run(const lab_paths *lp, const lab_ref *lab)
         }
         free(readme);
     }
-    if (make_dirs(lab->results) != 0 || !build_program(lp, lab, "starter", true))
+    if (make_dirs(lab->results) != 0 || !build_program(lp, lab, "starter"))
         return CLI_USAGE;
 
     char program[PATH_MAX + 64];
@@ -903,7 +901,7 @@ const cli_cmd cli_cmd_lab = {
         "                  replays the failing schedule\n"
         "     --json         the report as JSON\n"
         "     --solution     grade the reference solution instead\n"
-        "     --no-build     grade what is built (do not run meson compile)\n"
+        "     --no-build     grade what is built (do not run ninja)\n"
         "     --program P    grade program P (tests)\n"
         "     --expect pass|fail  exit 0 when the verdict is this one (tests)\n"
         "  hint NN         the next hint (and the ones already shown); --reset hides them\n"

@@ -29,8 +29,8 @@ typedef struct lab_test {
     char about[256];        /* what the test asks, in one sentence (printed on failure) */
     int points;             /* > 0 */
     char strategy[32];      /* fifo, random, pct[:D], dfs[:B] */
-    uint64_t seed_first;    /* random/pct: first seed; run i uses seed_first + i */
-    uint64_t runs;          /* schedules to try (random/pct: the seed count; dfs: a cap) */
+    uint64_t seed_first;    /* first seed; run i uses seed_first + i (not dfs) */
+    uint64_t runs;          /* schedules to try (the seed count, or for dfs a cap) */
     char checks[256];       /* judged checks, comma-separated; "" = every check */
     weft_duration vtime;    /* virtual-time limit of one run */
     uint64_t steps;         /* scheduling-decision limit of one run */
@@ -109,6 +109,7 @@ static bool spec_name_ok(const char *v)
     return true;
 }
 
+/* The defaults; fifo without seeds is one run (its schedule is always the same). */
 static void test_defaults(lab_test *t)
 {
     memset(t, 0, sizeof *t);
@@ -211,6 +212,8 @@ static int lab_spec_load(const char *path, lab_spec *s, char *err, size_t errsiz
             if (!spec_strategy_ok(val))
                 SPEC_FAIL("strategy is fifo, random, pct[:DEPTH] or dfs[:BOUND], not '%s'", val);
             snprintf(t->strategy, sizeof t->strategy, "%s", val);
+            if (strcmp(val, "fifo") == 0 && !seeds_given && !runs_given)
+                t->runs = 1;
         } else if (strcmp(key, "seeds") == 0) {
             char *dots = strstr(val, "..");
             uint64_t a, b;
@@ -263,13 +266,10 @@ static int lab_spec_load(const char *path, lab_spec *s, char *err, size_t errsiz
                       "steps, starvation, allow-alive, timeout, args)",
                       key);
         }
-        if (seeds_given && (strcmp(t->strategy, "fifo") == 0 ||
-                            strncmp(t->strategy, "dfs", 3) == 0))
-            SPEC_FAIL("seeds are for random and pct; %s takes runs", t->strategy);
+        if (seeds_given && strncmp(t->strategy, "dfs", 3) == 0)
+            SPEC_FAIL("seeds are for random, pct and fifo; dfs takes runs");
         if (runs_given && seeds_given)
             SPEC_FAIL("give seeds or runs, not both");
-        if (strcmp(t->strategy, "fifo") == 0)
-            t->runs = 1;
     }
     fclose(f);
 #undef SPEC_FAIL

@@ -2,8 +2,9 @@
  * write it, check that it replays exactly, and tell its story.
  *
  * The loop hands one configuration per run to a runner (explore_int.h): run i of random and
- * PCT uses seed + i; PCT's k (the length estimate its change points are drawn from) is the
- * longest run seen so far; DFS walks the tree of decisions (below). A progress line shows
+ * PCT uses seed + i, and so does fifo when asked for more than one run (the schedule is the
+ * same every time, the program's weft_rand differs: a lab's random inputs); PCT's k (the
+ * length estimate its change points are drawn from) is the longest run seen so far; DFS walks the tree of decisions (below). A progress line shows
  * schedules per second. The first failing run stops the loop:
  *
  *   NAME.failing.schedule   the run as it happened
@@ -267,7 +268,8 @@ int weft__explore(const weft__explore_opts *o, weft__det_runner *runner, weft_ex
     for (; i < limit; i++) {
         if (o->time_limit_s > 0 && now_s() - t0 > o->time_limit_s)
             break;
-        if (o->strategy == WEFT__DET_RANDOM || o->strategy == WEFT__DET_PCT)
+        if (o->strategy == WEFT__DET_RANDOM || o->strategy == WEFT__DET_PCT ||
+            o->strategy == WEFT__DET_FIFO)
             cfg.seed = o->seed + i;
         if (o->strategy == WEFT__DET_PCT)
             cfg.pct_steps = longest ? longest : 64;

@@ -188,7 +188,7 @@ int64_t lab_counter_peak(const char *name)
 void lab_cpu_work(weft_duration d)
 {
     weft_sched_burn(d);
-    lab_count("cpu-ms", (int64_t)(d / 1000000u));
+    lab_count("cpu-us", (int64_t)(d / 1000u));
 }
 
 /* ---------------------------------------------------------------- checks */

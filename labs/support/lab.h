@@ -66,8 +66,8 @@ int64_t lab_counter(const char *counter);
 /* The largest value `counter` ever had since lab_begin. */
 int64_t lab_counter_peak(const char *counter);
 
-/* CPU work of duration d: weft_sched_burn, also added to the counter "cpu-ms" so that a check
- * can tell the work was done rather than deleted. */
+/* CPU work of duration d: weft_sched_burn, also added (in microseconds) to the counter
+ * "cpu-us", so that a check can tell the work was done rather than deleted. */
 void lab_cpu_work(weft_duration d);
 
 /* ---------------------------------------------------------------- checks
