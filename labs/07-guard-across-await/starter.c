@@ -15,7 +15,7 @@
  */
 #include <string.h>
 
-#include "lab.h"
+#include <lab.h>
 
 #define REQUESTS 10
 
@@ -111,6 +111,22 @@ static void handler_drop(weft_future *f)
 
 static const weft_future_vtable handler_vt = {handler_poll, handler_drop, "handler"};
 
+/* The verdict, judged inside the runtime once every handler is done. */
+static void judge(void)
+{
+    lab_check("all-served", lab_counter("served") == REQUESTS, "%lld of %d requests served",
+              (long long)lab_counter("served"), REQUESTS);
+    lab_check("all-audited",
+              lab_counter("audit-records") == REQUESTS && app_stats.audited == REQUESTS,
+              "%lld audit records written, %d counted, for %d requests",
+              (long long)lab_counter("audit-records"), app_stats.audited, REQUESTS);
+    int numbered = 0;
+    for (int i = 1; i <= REQUESTS; i++)
+        numbered += audit_seen[i] == 1;
+    lab_check("audit-numbers", numbered == REQUESTS,
+              "%d of request numbers 1..%d have exactly one audit record", numbered, REQUESTS);
+}
+
 /* ---------------------------------------------------------------- main: the server */
 
 typedef struct server {
@@ -136,6 +152,7 @@ static weft_poll server_poll(weft_future *f, weft_context *cx)
         if (s->next.status == WEFT_EEMPTY)
             break;
     }
+    judge();
     WEFT_ASYNC_END(&s->co);
 }
 
@@ -169,17 +186,6 @@ static int run(void *arg)
         weft_blocking_mutex_unlock(&stats_lock);
     weft_blocking_mutex_destroy(&stats_lock);
 
-    lab_check("all-served", lab_counter("served") == REQUESTS, "%lld of %d requests served",
-              (long long)lab_counter("served"), REQUESTS);
-    lab_check("all-audited",
-              lab_counter("audit-records") == REQUESTS && app_stats.audited == REQUESTS,
-              "%lld audit records written, %d counted, for %d requests",
-              (long long)lab_counter("audit-records"), app_stats.audited, REQUESTS);
-    int numbered = 0;
-    for (int i = 1; i <= REQUESTS; i++)
-        numbered += audit_seen[i] == 1;
-    lab_check("audit-numbers", numbered == REQUESTS,
-              "%d of request numbers 1..%d have exactly one audit record", numbered, REQUESTS);
     return 0;
 }
 

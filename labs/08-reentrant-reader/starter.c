@@ -14,7 +14,7 @@
  */
 #include <string.h>
 
-#include "lab.h"
+#include <lab.h>
 
 #define REQUESTS 8
 #define RELOADS 3
@@ -164,6 +164,18 @@ static void reload_drop(weft_future *f)
 
 static const weft_future_vtable reload_vt = {reload_poll, reload_drop, "reload"};
 
+/* The verdict, judged inside the runtime once every request and reload is done. */
+static void judge(void)
+{
+    lab_check("all-served", lab_counter("served") == REQUESTS, "%lld of %d requests served",
+              (long long)lab_counter("served"), REQUESTS);
+    lab_check("all-reloads", lab_counter("reloads") == RELOADS, "%lld of %d reloads applied",
+              (long long)lab_counter("reloads"), RELOADS);
+    lab_check("one-version", lab_counter("torn") == 0,
+              "%lld requests saw the table change while they were being served",
+              (long long)lab_counter("torn"));
+}
+
 /* ---------------------------------------------------------------- main */
 
 typedef struct server {
@@ -195,6 +207,7 @@ static weft_poll server_poll(weft_future *f, weft_context *cx)
         if (s->next.status == WEFT_EEMPTY)
             break;
     }
+    judge();
     WEFT_ASYNC_END(&s->co);
 }
 
@@ -227,13 +240,6 @@ static int run(void *arg)
     weft_runtime_shutdown(rt);
     weft_rwlock_destroy(&config_lock);
 
-    lab_check("all-served", lab_counter("served") == REQUESTS, "%lld of %d requests served",
-              (long long)lab_counter("served"), REQUESTS);
-    lab_check("all-reloads", lab_counter("reloads") == RELOADS, "%lld of %d reloads applied",
-              (long long)lab_counter("reloads"), RELOADS);
-    lab_check("one-version", lab_counter("torn") == 0,
-              "%lld requests saw the table change while they were being served",
-              (long long)lab_counter("torn"));
     return 0;
 }
 

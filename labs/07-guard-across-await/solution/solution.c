@@ -1,4 +1,15 @@
-/* Lab 07 - Guard across await: the reference solution (see ../README.md).
+/* Lab 07 - Guard across await: the reference solution.
+ *
+ * The fix: the handler held the blocking `stats` guard across the audit write's await. When
+ * the audit write returned PENDING, the worker thread went on to the next handler, whose
+ * weft_blocking_mutex_lock blocked the thread itself: the only thread that could ever resume
+ * the holder. Now the handler takes its request number under the lock, unlocks, awaits the
+ * audit write with no lock held, and locks again (briefly, without awaiting) to count the
+ * record. The number travels in the handler's own state, so each record still carries the
+ * number its request was counted as. (Switching `stats_lock` to the async weft_mutex also
+ * passes; it is the right tool when the guard really must live across an await.)
+ * (Everything below the line is starter.c with that change.)
+ * ------------------------------------------------------------------------------------------
  *
  * A small web service counts its requests in a shared `stats` struct. The critical section is
  * a few instructions, so the author chose a *blocking* mutex (weft_blocking_mutex, the
@@ -15,7 +26,7 @@
  */
 #include <string.h>
 
-#include "lab.h"
+#include <lab.h>
 
 #define REQUESTS 10
 
@@ -84,9 +95,8 @@ static weft_poll handler_poll(weft_future *f, weft_context *cx)
     WEFT_AWAIT(&h->co, cx, &h->wait);
     lab_say("client %d: request arrives", h->client);
 
-    /* Take the request number under the lock, and let go of the lock before awaiting: a
-     * blocking guard must never live across an await. The number travels in the handler's
-     * own state, so the record still carries the number this request was counted as. */
+    /* Take the number under the lock and let go of it before awaiting: a blocking guard
+     * must never live across an await. */
     weft_blocking_mutex_lock(&stats_lock);
     app_stats.requests++;
     h->seq = app_stats.requests;
@@ -114,6 +124,22 @@ static void handler_drop(weft_future *f)
 
 static const weft_future_vtable handler_vt = {handler_poll, handler_drop, "handler"};
 
+/* The verdict, judged inside the runtime once every handler is done. */
+static void judge(void)
+{
+    lab_check("all-served", lab_counter("served") == REQUESTS, "%lld of %d requests served",
+              (long long)lab_counter("served"), REQUESTS);
+    lab_check("all-audited",
+              lab_counter("audit-records") == REQUESTS && app_stats.audited == REQUESTS,
+              "%lld audit records written, %d counted, for %d requests",
+              (long long)lab_counter("audit-records"), app_stats.audited, REQUESTS);
+    int numbered = 0;
+    for (int i = 1; i <= REQUESTS; i++)
+        numbered += audit_seen[i] == 1;
+    lab_check("audit-numbers", numbered == REQUESTS,
+              "%d of request numbers 1..%d have exactly one audit record", numbered, REQUESTS);
+}
+
 /* ---------------------------------------------------------------- main: the server */
 
 typedef struct server {
@@ -139,6 +165,7 @@ static weft_poll server_poll(weft_future *f, weft_context *cx)
         if (s->next.status == WEFT_EEMPTY)
             break;
     }
+    judge();
     WEFT_ASYNC_END(&s->co);
 }
 
@@ -172,17 +199,6 @@ static int run(void *arg)
         weft_blocking_mutex_unlock(&stats_lock);
     weft_blocking_mutex_destroy(&stats_lock);
 
-    lab_check("all-served", lab_counter("served") == REQUESTS, "%lld of %d requests served",
-              (long long)lab_counter("served"), REQUESTS);
-    lab_check("all-audited",
-              lab_counter("audit-records") == REQUESTS && app_stats.audited == REQUESTS,
-              "%lld audit records written, %d counted, for %d requests",
-              (long long)lab_counter("audit-records"), app_stats.audited, REQUESTS);
-    int numbered = 0;
-    for (int i = 1; i <= REQUESTS; i++)
-        numbered += audit_seen[i] == 1;
-    lab_check("audit-numbers", numbered == REQUESTS,
-              "%d of request numbers 1..%d have exactly one audit record", numbered, REQUESTS);
     return 0;
 }
 
