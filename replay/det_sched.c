@@ -549,11 +549,15 @@ static bool run_one(weft__det *d, weft_future *root_fut)
     uint8_t op = WEFT__OP_PENDING;
     uint32_t detail = 0;
 
+    /* A poll may spawn tasks, and a new entity may move d->ent (grow): `en` is re-read after
+     * every poll below, never kept across one. */
     if (!en->task) {
         weft_waker w = {&weft__det_root_waker_vt, d->root_cell};
         weft_context cx = {&w, NULL};
         weft__tls.task = NULL;
-        if (weft_future_poll(root_fut, &cx) == WEFT_READY) {
+        weft_poll p = weft_future_poll(root_fut, &cx);
+        en = &d->ent[e];
+        if (p == WEFT_READY) {
             d->root_done = true;
             en->done = true;
             op = WEFT__OP_DONE;
@@ -573,6 +577,7 @@ static bool run_one(weft__det *d, weft_future *root_fut)
             d->charge = 0;
             d->extra = start - d->now;
             weft__task_run(t);
+            en = &d->ent[e];
             d->in_blocking = false;
             d->extra = 0;
             uint64_t end = start + d->charge;
@@ -589,6 +594,7 @@ static bool run_one(weft__det *d, weft_future *root_fut)
             weft__coop_begin();
             weft__task_run(t);
             weft__coop_end();
+            en = &d->ent[e];
         }
         if (weft__task_is_complete(t)) {
             if (!en->blocking)
