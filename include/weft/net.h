@@ -207,10 +207,11 @@ void weft__udp_recv_init(weft_udp_recv *f, weft_udp_socket *u, void *buf, size_t
 typedef struct weft_unix_listener weft_unix_listener;
 typedef struct weft_unix_stream weft_unix_stream;
 
-/* Bind `path` and listen, the socket file getting permission bits `mode` (e.g. 0600; applied
- * with fchmod before listen, so no client can connect while the file has the umask's bits). A
- * stale socket file — one that exists but nobody accepts on — is removed first; a live one
- * gives weft_os_error(EADDRINUSE), and a path that is not a socket is never removed
+/* Bind `path` and listen, the socket file getting permission bits `mode` (e.g. 0600; set
+ * with chmod between bind and listen, so no client can connect while the file still has the
+ * umask's bits). A stale socket file — one that exists but nobody listens on (asked of
+ * /proc/net/unix, so a live server is not disturbed by a probe) — is removed first; a live
+ * one gives weft_os_error(EADDRINUSE), and a path that is not a socket is never removed
  * (weft_os_error(EEXIST)). The file is unlinked by weft_unix_listener_close. */
 #define weft_unix_listener_bind(out, path, mode) \
     weft__unix_listener_bind((out), (path), (mode), WEFT_HERE)

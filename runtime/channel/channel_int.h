@@ -26,51 +26,31 @@
 
 #include "../rt_int.h"
 #include "../sync/resource.h"
+#include "../util/futex_mutex.h"
 #include "../util/list.h"
 
 /* ---------------------------------------------------------------- the lock
  *
- * A three-state futex mutex (the classic design from Drepper's "Futexes Are Tricky"):
- *
- *     0 free --lock (CAS)--> 1 locked --a contender stops spinning--> 2 locked, maybe sleepers
- *       ^                      |                                        |
- *       +------unlock----------+-------unlock (then wake one sleeper)---+
- *
- * Locking is one compare-and-swap inline, unlocking one exchange inline; only contention
- * leaves the inline path (weft__chan_lock_slow spins briefly, then sleeps on the futex). A
- * channel's critical sections are a few dozen instructions, so the spin nearly always wins on
- * a multi-thread runtime, and on a current-thread runtime the lock is never contended: there,
- * avoiding pthread's out-of-line calls was worth a sixth of the cost of a message.
- * Acquire on lock, release on unlock: what the lock protects is ordered as by any mutex, and
- * ThreadSanitizer sees the same happens-before edges through the atomics.
+ * Each channel's state is guarded by one futex mutex (util/futex_mutex.h): an inline CAS to
+ * lock and an exchange to unlock, spinning briefly and then sleeping only under contention.
  */
 typedef struct weft__chan_mutex {
-    _Atomic uint32_t state; /* 0 free, 1 locked, 2 locked and a thread may sleep on it */
+    weft__futex_mutex state;
 } weft__chan_mutex;
 
 static inline void weft__chan_lock_init(weft__chan_mutex *l)
 {
-    atomic_init(&l->state, 0);
+    weft__futex_mutex_init(&l->state);
 }
-
-/* The contended paths (lock.c). */
-void weft__chan_lock_slow(weft__chan_mutex *l);
-void weft__chan_unlock_wake(weft__chan_mutex *l);
 
 static inline void weft__chan_lock(weft__chan_mutex *l)
 {
-    uint32_t expected = 0;
-    if (__builtin_expect(atomic_compare_exchange_strong_explicit(
-                             &l->state, &expected, 1, memory_order_acquire,
-                             memory_order_relaxed), 1))
-        return;
-    weft__chan_lock_slow(l);
+    weft__futex_lock(&l->state);
 }
 
 static inline void weft__chan_unlock(weft__chan_mutex *l)
 {
-    if (__builtin_expect(atomic_exchange_explicit(&l->state, 0, memory_order_release) == 2, 0))
-        weft__chan_unlock_wake(l);
+    weft__futex_unlock(&l->state);
 }
 
 /* ---------------------------------------------------------------- waking after unlock

@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -98,10 +99,45 @@ static int family_ok(const weft_sockaddr *a, weft__sock_kind kind)
 
 /* ---------------------------------------------------------------- listeners */
 
-/* Is someone accepting on the Unix socket file at `path`? (A connect that is refused means a
- * stale file left by a process that died without unlinking it.) */
+/* /proc/net/unix lists every bound Unix socket: "Num RefCount Protocol Flags Type St Inode
+ * Path", Flags holding __SO_ACCEPTCON (0x10000) for a listener. 1: a listener has `path`,
+ * 0: none has, -1: cannot tell (no /proc). */
+static int proc_lists_listener(const char *path)
+{
+    FILE *f = fopen("/proc/net/unix", "re");
+    if (!f)
+        return -1;
+    char line[512];
+    int found = 0;
+    size_t plen = strlen(path);
+    if (!fgets(line, sizeof line, f)) { /* the header */
+        fclose(f);
+        return -1;
+    }
+    while (fgets(line, sizeof line, f)) {
+        size_t n = strlen(line);
+        if (n && line[n - 1] == '\n')
+            line[--n] = '\0';
+        unsigned long flags;
+        if (n < plen + 1 || strcmp(line + n - plen, path) != 0 || line[n - plen - 1] != ' ')
+            continue;
+        if (sscanf(line, "%*s %*s %*s %lx", &flags) == 1 && (flags & 0x10000ul)) {
+            found = 1;
+            break;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+/* Is someone accepting on the Unix socket file at `path`? Asked of /proc first, because a
+ * probing connect would hand a live server an empty connection; without /proc, a connect that
+ * is refused means a stale file left by a process that died without unlinking it. */
 static bool unix_path_is_live(const weft_sockaddr *addr)
 {
+    int listed = proc_lists_listener(addr->u.un.sun_path);
+    if (listed >= 0)
+        return listed == 1;
     int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (probe < 0)
         return true; /* cannot tell: never remove what might be live */

@@ -45,6 +45,7 @@
  */
 #include <string.h>
 
+#include "../util/futex_mutex.h"
 #include "sync_int.h"
 
 #define CLOSED_BIT ((size_t)1)
@@ -191,9 +192,9 @@ static size_t give_locked(weft_semaphore *s, size_t n, wake_list *wl)
         if (n == 0 || weft__list_empty(&s->waiters))
             break;
         /* The batch is full and permits and waiters remain: wake this batch first. */
-        pthread_mutex_unlock(&s->lock);
+        weft__futex_unlock(&s->lock);
         wake_list_run(wl);
-        pthread_mutex_lock(&s->lock);
+        weft__futex_lock(&s->lock);
     }
     size_t after = atomic_fetch_add_explicit(&s->permits, n << PERMIT_SHIFT,
                                              memory_order_acq_rel);
@@ -214,7 +215,7 @@ void weft__semaphore_init_kind(weft_semaphore *s, size_t permits, weft_resource_
                                const char *name, weft_location where)
 {
     atomic_init(&s->permits, permits << PERMIT_SHIFT);
-    pthread_mutex_init(&s->lock, NULL);
+    weft__futex_mutex_init(&s->lock);
     weft__list_init(&s->waiters);
     s->nwaiters = 0;
     weft__resource_init_cap(&s->res, kind, name, where, permits);
@@ -232,15 +233,15 @@ int weft__semaphore_give(weft_semaphore *s, size_t n, size_t limit, size_t *avai
 {
     wake_list wl;
     wl.n = 0; /* not "= {0}": that would zero all WAKE_BATCH wakers on every call */
-    pthread_mutex_lock(&s->lock);
+    weft__futex_lock(&s->lock);
     size_t unheld = unheld_locked(s);
     if (n > limit || unheld > limit - n) {
-        pthread_mutex_unlock(&s->lock);
+        weft__futex_unlock(&s->lock);
         return WEFT_EINVAL;
     }
     size_t after = n ? give_locked(s, n, &wl)
                      : available_of(atomic_load_explicit(&s->permits, memory_order_acquire));
-    pthread_mutex_unlock(&s->lock);
+    weft__futex_unlock(&s->lock);
     wake_list_run(&wl);
     if (available_after)
         *available_after = after;
@@ -298,11 +299,11 @@ static weft_poll first_poll(weft_semaphore_acquire *f, weft_context *cx)
         return finish(f, cx, rc);
 
     /* Not enough: under the lock, take what there is and queue for the rest. */
-    pthread_mutex_lock(&s->lock);
+    weft__futex_lock(&s->lock);
     bool closed = false;
     size_t got = take_some_locked(s, f->n, &closed);
     if (closed || got == f->n) {
-        pthread_mutex_unlock(&s->lock);
+        weft__futex_unlock(&s->lock);
         return finish(f, cx, closed ? WEFT_ECLOSED : 0);
     }
     f->remaining = f->n - got;
@@ -312,7 +313,7 @@ static weft_poll first_poll(weft_semaphore_acquire *f, weft_context *cx)
     weft__list_init(&f->node); /* here, not at init: the future may have been copied since */
     weft__list_push_back(&s->waiters, &f->node);
     s->nwaiters++;
-    pthread_mutex_unlock(&s->lock);
+    weft__futex_unlock(&s->lock);
     weft__resource_wait(&s->res, f->op, f->where);
     return WEFT_PENDING;
 }
@@ -330,14 +331,14 @@ weft_poll weft__semaphore_acquire_poll(weft_future *fut, weft_context *cx)
     }
 
     weft_semaphore *s = f->sem;
-    pthread_mutex_lock(&s->lock);
+    weft__futex_lock(&s->lock);
     if (f->state == ST_QUEUED) {
         weft_waker_register(&f->waker, cx);
-        pthread_mutex_unlock(&s->lock);
+        weft__futex_unlock(&s->lock);
         return WEFT_PENDING;
     }
     /* Dequeued: only this future's owner touches it from now on. */
-    pthread_mutex_unlock(&s->lock);
+    weft__futex_unlock(&s->lock);
     if (!budget_allows(cx))
         return WEFT_PENDING; /* ASSIGNED or CLOSED is kept for the next poll */
     if (f->state == ST_ASSIGNED)
@@ -362,7 +363,7 @@ void weft__semaphore_acquire_drop(weft_future *fut)
     wake_list wl;
     wl.n = 0; /* not "= {0}": that would zero all WAKE_BATCH wakers on every call */
     weft_waker mine = WEFT_WAKER_NONE;
-    pthread_mutex_lock(&s->lock);
+    weft__futex_lock(&s->lock);
     size_t held;
     if (f->state == ST_QUEUED) {
         weft__list_remove(&f->node);
@@ -380,7 +381,7 @@ void weft__semaphore_acquire_drop(weft_future *fut)
      * that leaves the head with nothing assigned changes nothing: the count is 0 anyway. */
     if (held)
         give_locked(s, held, &wl);
-    pthread_mutex_unlock(&s->lock);
+    weft__futex_unlock(&s->lock);
     wake_list_run(&wl);
     weft_waker_drop(&mine);
     weft__resource_wait_done(&s->res, f->op);
@@ -422,13 +423,12 @@ int weft_semaphore_destroy(weft_semaphore *s)
 {
     if (!s)
         return WEFT_EINVAL;
-    pthread_mutex_lock(&s->lock);
+    weft__futex_lock(&s->lock);
     size_t queued = s->nwaiters;
-    pthread_mutex_unlock(&s->lock);
+    weft__futex_unlock(&s->lock);
     if (queued)
         return WEFT_EBUSY;
     weft__resource_drop(&s->res);
-    pthread_mutex_destroy(&s->lock);
     return 0;
 }
 
@@ -476,7 +476,7 @@ void weft_semaphore_close(weft_semaphore *s)
     wake_list wl;
     wl.n = 0; /* not "= {0}": that would zero all WAKE_BATCH wakers on every call */
     size_t woken = 0;
-    pthread_mutex_lock(&s->lock);
+    weft__futex_lock(&s->lock);
     atomic_fetch_or_explicit(&s->permits, CLOSED_BIT, memory_order_acq_rel);
     /* Nobody can join the queue any more (first_poll checks CLOSED under the lock), so this
      * loop ends even though it drops the lock between batches. */
@@ -489,12 +489,12 @@ void weft_semaphore_close(weft_semaphore *s)
         w->waker = WEFT_WAKER_NONE;
         woken++;
         if (wl.n == WAKE_BATCH) {
-            pthread_mutex_unlock(&s->lock);
+            weft__futex_unlock(&s->lock);
             wake_list_run(&wl);
-            pthread_mutex_lock(&s->lock);
+            weft__futex_lock(&s->lock);
         }
     }
-    pthread_mutex_unlock(&s->lock);
+    weft__futex_unlock(&s->lock);
     wake_list_run(&wl);
     weft__resource_event(semaphore_close, &s->res, woken);
 }

@@ -1,6 +1,6 @@
-/* runtime/channel/lock.c - the contended paths of the channel lock (see channel_int.h).
+/* runtime/util/futex_mutex.c - the contended paths of the futex mutex (see futex_mutex.h).
  *
- * Called only when the inline compare-and-swap of weft__chan_lock failed, or when an unlock
+ * Called only when the inline compare-and-swap of weft__futex_lock failed, or when an unlock
  * found that a thread may be asleep. A contender first spins for a short while, re-reading
  * the word (a read does not steal the cache line from the holder), because the holder is
  * almost always about to unlock; then it marks the lock "2: may have sleepers" and sleeps on
@@ -11,10 +11,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "channel_int.h"
+#include "futex_mutex.h"
 
 /* Spins before sleeping. Each is a read and a pause (tens of nanoseconds in all): longer than
- * a channel's critical section, far shorter than a futex round trip. */
+ * a channel's or semaphore's critical section, far shorter than a futex round trip. */
 #define SPINS 100
 
 static inline void cpu_relax(void)
@@ -26,13 +26,13 @@ static inline void cpu_relax(void)
 #endif
 }
 
-void weft__chan_lock_slow(weft__chan_mutex *l)
+void weft__futex_lock_slow(weft__futex_mutex *l)
 {
     for (int i = 0; i < SPINS; i++) {
-        uint32_t s = atomic_load_explicit(&l->state, memory_order_relaxed);
+        uint32_t s = atomic_load_explicit(l, memory_order_relaxed);
         if (s == 0) {
             uint32_t expected = 0;
-            if (atomic_compare_exchange_weak_explicit(&l->state, &expected, 1,
+            if (atomic_compare_exchange_weak_explicit(l, &expected, 1,
                                                       memory_order_acquire,
                                                       memory_order_relaxed))
                 return;
@@ -43,11 +43,11 @@ void weft__chan_lock_slow(weft__chan_mutex *l)
     }
     /* Taking the lock in state 2 is conservative: another sleeper may exist, so our unlock
      * must wake. */
-    while (atomic_exchange_explicit(&l->state, 2, memory_order_acquire) != 0)
-        syscall(SYS_futex, (uint32_t *)&l->state, FUTEX_WAIT_PRIVATE, 2, NULL, NULL, 0);
+    while (atomic_exchange_explicit(l, 2, memory_order_acquire) != 0)
+        syscall(SYS_futex, (uint32_t *)l, FUTEX_WAIT_PRIVATE, 2, NULL, NULL, 0);
 }
 
-void weft__chan_unlock_wake(weft__chan_mutex *l)
+void weft__futex_unlock_wake(weft__futex_mutex *l)
 {
-    syscall(SYS_futex, (uint32_t *)&l->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    syscall(SYS_futex, (uint32_t *)l, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }

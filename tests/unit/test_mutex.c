@@ -18,6 +18,8 @@
 #include <cmocka.h>
 #include <weft/weft.h>
 
+#include "util/futex_mutex.h" /* queued(): peeks at the waiter count under the lock */
+
 /* ---------------------------------------------------------------- helpers */
 
 static weft_runtime *new_rt(weft_flavor flavor)
@@ -90,9 +92,9 @@ static weft_poll hpoll(hand *h, void *fut)
 
 static size_t queued(weft_mutex *m)
 {
-    pthread_mutex_lock(&m->sem.lock);
+    weft__futex_lock(&m->sem.lock);
     size_t n = m->sem.nwaiters;
-    pthread_mutex_unlock(&m->sem.lock);
+    weft__futex_unlock(&m->sem.lock);
     return n;
 }
 

@@ -21,6 +21,8 @@
 #include <cmocka.h>
 #include <weft/weft.h>
 
+#include "util/futex_mutex.h" /* queued(): peeks at the waiter count under the lock */
+
 /* ---------------------------------------------------------------- helpers */
 
 static weft_runtime *new_rt(weft_flavor flavor)
@@ -95,9 +97,9 @@ static weft_poll hpoll(hand *h, void *fut)
 
 static size_t queued(weft_semaphore *s)
 {
-    pthread_mutex_lock(&s->lock);
+    weft__futex_lock(&s->lock);
     size_t n = s->nwaiters;
-    pthread_mutex_unlock(&s->lock);
+    weft__futex_unlock(&s->lock);
     return n;
 }
 
