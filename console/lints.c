@@ -14,6 +14,10 @@
 #include "idmap.h"
 #include "lints.h"
 
+/* Self-wakes are judged over at least this many wakes: a task that yielded once or twice is
+ * not a busy loop. */
+#define MIN_WAKES 5
+
 static const struct {
     const char *name, *about;
     bool warning;
@@ -63,7 +67,7 @@ static uint32_t task_lints(const model *m, const model_task *t, uint64_t now)
     const model_limits *L = &m->limits;
     uint32_t mask = 0;
     uint64_t open = now > t->state_since ? now - t->state_since : 0;
-    if (t->wakes >= 2 && (double)t->self_wakes > L->self_wake_ratio * (double)t->wakes)
+    if (t->wakes >= MIN_WAKES && (double)t->self_wakes > L->self_wake_ratio * (double)t->wakes)
         mask |= 1u << LINT_SELF_WAKES;
     if (t->state == TASK_IDLE && t->wakers_exact && t->wakers <= 0 && t->polls > 0 &&
         open >= L->lost_waker_ns)

@@ -277,14 +277,24 @@ static model_worker *worker_at(model *m, uint32_t runtime, uint8_t kind, uint32_
     return w;
 }
 
-/* The worker whose thread emitted ev, for events about polling. */
-static model_worker *worker_of(model *m, const weft_event *ev)
+/* The worker whose thread emitted a poll event. A reader that attached late may not know the
+ * identity of a thread that started before it (kind OTHER, runtime 0): the poll's own worker
+ * field and the task's runtime stand in for it. */
+static model_worker *worker_of(model *m, const weft_event *ev, uint32_t worker, uint32_t runtime)
 {
     uint8_t kind = ev->thread_kind;
-    uint32_t index = kind == WEFT_THREAD_WORKER ? ev->worker : ev->tid ? ev->tid : ev->thread;
-    if (kind == WEFT_THREAD_BLOCKING)
-        index = ev->worker;
-    return worker_at(m, ev->runtime, kind, index);
+    uint32_t rt = ev->runtime ? ev->runtime : runtime;
+    uint32_t index;
+    switch (kind) {
+    case WEFT_THREAD_WORKER: index = ev->worker; break;
+    case WEFT_THREAD_BLOCKING: index = ev->worker; break;
+    case WEFT_THREAD_BLOCK_ON: index = 0; break;
+    default:
+        kind = WEFT_THREAD_WORKER;
+        index = worker;
+        break;
+    }
+    return worker_at(m, rt, kind, index);
 }
 
 /* ---------------------------------------------------------------- polls */
@@ -316,7 +326,7 @@ static void on_poll_begin(model *m, const weft_event *ev)
     t->poll_start = ev->ts;
     t->polls++;
     t->woken_while_running = false;
-    model_worker *w = worker_of(m, ev);
+    model_worker *w = worker_of(m, ev, ev->u.task_poll_begin.worker, t->runtime);
     t->poll_worker = w ? w->index : 0;
     if (w) {
         w->polling = true;
@@ -360,7 +370,7 @@ static void on_poll_end(model *m, const weft_event *ev)
     task_enter(t, next, ev->ts);
     if (!e->ready && holds_blocking_mutex(m, t->id))
         t->pending_holding_blocking++;
-    model_worker *w = worker_of(m, ev);
+    model_worker *w = worker_of(m, ev, e->worker, t->runtime);
     if (w) {
         w->polls++;
         w->busy_ns += d;
@@ -761,6 +771,7 @@ void model_apply(model *m, const weft_event *ev)
         break;
     case WEFT_EV_runtime_start:
         m->runtimes++;
+        m->last_runtime = ev->u.runtime_start.runtime;
         m->nworkers_declared += ev->u.runtime_start.workers;
         m->runtime_stopped = false;
         break;
@@ -769,14 +780,16 @@ void model_apply(model *m, const weft_event *ev)
         break;
     case WEFT_EV_worker_park:
     case WEFT_EV_worker_unpark:
-        w = worker_at(m, ev->runtime, WEFT_THREAD_WORKER, ev->u.worker_park.worker);
+        w = worker_at(m, ev->runtime ? ev->runtime : m->last_runtime, WEFT_THREAD_WORKER,
+                      ev->u.worker_park.worker);
         if (w) {
             w->parked = ev->type == WEFT_EV_worker_park;
             w->parks += w->parked;
         }
         break;
     case WEFT_EV_worker_steal:
-        w = worker_at(m, ev->runtime, WEFT_THREAD_WORKER, ev->u.worker_steal.worker);
+        w = worker_at(m, ev->runtime ? ev->runtime : m->last_runtime, WEFT_THREAD_WORKER,
+                      ev->u.worker_steal.worker);
         if (w) {
             w->steals++;
             w->stolen_tasks += ev->u.worker_steal.count;

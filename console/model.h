@@ -175,6 +175,7 @@ typedef struct model {
     uint64_t events, dropped, steps; /* events applied, dropped by the program, decisions */
     uint64_t last_step_task;
     uint32_t runtimes, nworkers_declared;
+    uint32_t last_runtime;    /* the last runtime_start's id: stands in for unknown threads */
     bool runtime_stopped;
     bool in_snapshot;
     uint64_t tasks_done_forgotten, resources_forgotten;

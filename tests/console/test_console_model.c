@@ -411,13 +411,13 @@ static void test_console_lint_self_wakes(void **state)
     model m;
     model_init(&m, NULL);
     spawn(&m, 1, 0, 0, 0);
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 6; i++) {
         poll_begin(&m, 1, 0, 10 + 10 * (uint64_t)i);
         wake(&m, 1, 1, false, 11 + 10 * (uint64_t)i);
         poll_end(&m, 1, 0, false, 12 + 10 * (uint64_t)i);
     }
     assert_true(lints_now(&m, 1, 100) >> LINT_SELF_WAKES & 1);
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 7; i++)
         wake(&m, 1, 0, false, 200);
     assert_false(lints_now(&m, 1, 300) >> LINT_SELF_WAKES & 1);
     model_free(&m);
