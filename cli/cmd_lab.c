@@ -463,6 +463,7 @@ static void grade_test(const lab_paths *lp, const lab_ref *lab, const char *prog
     o.max_steps = t->steps;
     o.starvation = t->starvation;
     o.allow_alive = t->allow_alive;
+    o.no_shrink = t->no_shrink;
     o.run_timeout_s = t->timeout_s;
     o.replay_command = out->replay;
     o.progress = NULL;

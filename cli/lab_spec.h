@@ -36,6 +36,7 @@ typedef struct lab_test {
     uint64_t steps;         /* scheduling-decision limit of one run */
     uint64_t starvation;    /* steps a task may stay runnable unpolled (0: the default) */
     bool allow_alive;       /* tasks alive at shutdown are not a failure */
+    bool no_shrink;         /* keep the failing schedule as found (long runs shrink slowly) */
     double timeout_s;       /* wall-clock limit of one run before it is killed */
     char argbuf[256];       /* storage of args */
     const char *args[LAB_MAX_ARGS]; /* the lab's own arguments (after '--') */
@@ -249,6 +250,10 @@ static int lab_spec_load(const char *path, lab_spec *s, char *err, size_t errsiz
             if (strcmp(val, "yes") != 0 && strcmp(val, "no") != 0)
                 SPEC_FAIL("allow-alive is yes or no, not '%s'", val);
             t->allow_alive = strcmp(val, "yes") == 0;
+        } else if (strcmp(key, "shrink") == 0) {
+            if (strcmp(val, "yes") != 0 && strcmp(val, "no") != 0)
+                SPEC_FAIL("shrink is yes or no, not '%s'", val);
+            t->no_shrink = strcmp(val, "no") == 0;
         } else if (strcmp(key, "timeout") == 0) {
             if (!spec_duration(val, &secs) || secs <= 0)
                 SPEC_FAIL("timeout is a duration such as 10s, not '%s'", val);
@@ -263,7 +268,7 @@ static int lab_spec_load(const char *path, lab_spec *s, char *err, size_t errsiz
             }
         } else {
             SPEC_FAIL("unknown key '%s' (points, about, strategy, seeds, runs, checks, vtime, "
-                      "steps, starvation, allow-alive, timeout, args)",
+                      "steps, starvation, allow-alive, shrink, timeout, args)",
                       key);
         }
         if (seeds_given && strncmp(t->strategy, "dfs", 3) == 0)
