@@ -179,6 +179,8 @@ static int program(void *arg)
     root.h[0] = weft_runtime_spawn(rt, &c);
     root.h[1] = weft_runtime_spawn(rt, &s);
     int rc = weft_block_on(rt, &root.base);
+    if (rc != 0)
+        weft_future_drop(&root.base); /* a failed run stops block_on half-way */
     weft_runtime_shutdown(rt);
     weft_duplex_free(a);
     weft_duplex_free(bb);
