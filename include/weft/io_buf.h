@@ -28,6 +28,9 @@
  * flush leaves them buffered for the next flush; a write through the writer's stream is
  * all-or-nothing per call as on any stream.
  *
+ * BUDGET. Bytes served from the buffer cost no cooperative budget (as with Tokio's BufReader);
+ * every read of the inner stream does, so a task reading a fast stream still yields.
+ *
  * ERRORS. An I/O error of the inner stream is returned once by the operation that met it and
  * is sticky for the reader (every later read returns it): a stream that failed is not read
  * again. End of stream is not an error.

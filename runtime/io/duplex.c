@@ -109,8 +109,10 @@ static weft_poll duplex_poll_read(weft_io_stream *s, weft_context *cx, void *buf
         size_t first = sh->capacity - p->head;
         if (first > k)
             first = k;
-        memcpy(buf, p->ring + p->head, first);
-        memcpy((unsigned char *)buf + first, p->ring, k - first);
+        if (k > 0) { /* buf may be NULL when cap is 0 */
+            memcpy(buf, p->ring + p->head, first);
+            memcpy((unsigned char *)buf + first, p->ring, k - first);
+        }
         p->head = (p->head + k) % sh->capacity;
         p->len -= k;
         *n = k;
@@ -158,8 +160,10 @@ static weft_poll duplex_poll_write(weft_io_stream *s, weft_context *cx, const vo
         size_t first = sh->capacity - tail;
         if (first > k)
             first = k;
-        memcpy(p->ring + tail, buf, first);
-        memcpy(p->ring, (const unsigned char *)buf + first, k - first);
+        if (k > 0) { /* buf may be NULL when len is 0 */
+            memcpy(p->ring + tail, buf, first);
+            memcpy(p->ring, (const unsigned char *)buf + first, k - first);
+        }
         p->len += k;
         *n = k;
         if (k > 0)

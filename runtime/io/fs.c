@@ -209,20 +209,26 @@ static int do_copy(weft__fs_job *j)
     if (in < 0)
         return os_err();
     struct stat st;
-    if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
-        int rc = S_ISDIR(st.st_mode) ? weft_os_error(EISDIR) : weft_os_error(EINVAL);
+    int rc = 0;
+    if (fstat(in, &st) < 0)
+        rc = os_err();
+    else if (S_ISDIR(st.st_mode))
+        rc = weft_os_error(EISDIR);
+    else if (!S_ISREG(st.st_mode))
+        rc = weft_os_error(EINVAL); /* a pipe or device has no end to copy to */
+    if (rc < 0) {
         close(in);
         return rc;
     }
     int out = open_retry(j->path2, O_WRONLY | O_CREAT | O_TRUNC, st.st_mode & 07777);
     if (out < 0) {
-        int rc = os_err();
+        rc = os_err();
         close(in);
         return rc;
     }
     enum { CHUNK = 64 * 1024 };
     unsigned char *buf = malloc(CHUNK);
-    int rc = buf ? 0 : WEFT_ENOMEM;
+    rc = buf ? 0 : WEFT_ENOMEM;
     while (rc == 0) {
         ssize_t r = read(in, buf, CHUNK);
         if (r < 0) {
