@@ -125,7 +125,7 @@ typedef struct weft_task_metrics {
  * not touch them directly (weft_task_monitor_get). It must outlive the tasks it watches. */
 typedef struct weft_task_monitor {
     uint64_t slow_poll_ns, long_delay_ns; /* fixed at init */
-    _Atomic uint64_t c[18];        /* the counters of weft_task_metrics, in its order */
+    _Atomic uint64_t c[13];        /* the counters weft_task_metrics is computed from */
 } weft_task_monitor;
 
 void weft_task_monitor_init(weft_task_monitor *m, uint64_t slow_poll_ns, uint64_t long_delay_ns);

@@ -127,7 +127,8 @@ typedef struct importer {
     umap thread_index;         /* vtid (or 1 without vtid) -> index + 1 into threads */
     thread_info *threads;
     size_t nthreads, cap_threads;
-    char procname[64];
+    char procname[64];         /* the main thread's name, else the first thread's */
+    bool main_seen;            /* procname is the main thread's */
     int64_t vpid;
     /* pass 2 */
     istr *strings[ISTR_BUCKETS];
@@ -216,14 +217,17 @@ static void learn(importer *im, const bt_event *ev, const weft_event_desc *d)
 {
     const bt_field *p = bt_event_borrow_payload_field_const(ev);
     uint64_t vtid = event_vtid(ev);
-    if (!im->procname[0]) {
+    if (!im->main_seen) {
+        /* procname is the emitting thread's name (a worker is "weft-worker-0"): the
+         * program's name is the main thread's, whose tid is the pid. */
         const bt_field *ctx = bt_event_borrow_common_context_field_const(ev);
         const char *pn = field_str(member(ctx, "procname"));
-        if (pn)
-            snprintf(im->procname, sizeof im->procname, "%s", pn);
-        uint64_t pid;
+        uint64_t pid = 0;
         if (field_u64(member(ctx, "vpid"), &pid))
             im->vpid = (int64_t)pid;
+        if (pn && (!im->procname[0] || (pid && vtid == pid)))
+            snprintf(im->procname, sizeof im->procname, "%s", pn);
+        im->main_seen = pid && vtid == pid;
     }
     thread_info *t = thread_of(im, vtid);
     if (!t) {

@@ -438,26 +438,26 @@ static int load_resources(loader *L)
     return 0;
 }
 
-/* Spread [b, e) over the timeline bins of [start, end). */
+/* Spread [b, e) over the timeline bins of [start, end). Bins are real intervals of `span`
+ * nanoseconds, so that a fully busy stretch fills each bin to exactly 1 whatever the ratio of
+ * the trace's length to the bin count. */
 static void timeline_add(prof_worker *w, uint64_t start, uint64_t end, uint64_t b, uint64_t e)
 {
     if (end <= start || e <= b)
         return;
     double span = (double)(end - start) / PROF_TIMELINE_BINS;
-    if (b < start)
-        b = start;
-    if (e > end)
-        e = end;
-    while (b < e) {
-        size_t bin = (size_t)((double)(b - start) / span);
+    double pos = b < start ? 0 : (double)(b - start);
+    double stop = (double)((e > end ? end : e) - start);
+    while (pos < stop) {
+        size_t bin = (size_t)(pos / span);
         if (bin >= PROF_TIMELINE_BINS)
             bin = PROF_TIMELINE_BINS - 1;
-        uint64_t bin_end = start + (uint64_t)((double)(bin + 1) * span);
-        if (bin_end <= b)
-            bin_end = b + 1;
-        uint64_t upto = e < bin_end ? e : bin_end;
-        w->timeline[bin] += (float)((double)(upto - b) / span);
-        b = upto;
+        double bin_end = bin == PROF_TIMELINE_BINS - 1 ? stop : (double)(bin + 1) * span;
+        double upto = bin_end < stop ? bin_end : stop;
+        if (upto <= pos) /* rounding put pos on the boundary: it belongs to the next bin */
+            upto = pos + span < stop ? pos + span : stop;
+        w->timeline[bin] += (float)((upto - pos) / span);
+        pos = upto;
     }
 }
 

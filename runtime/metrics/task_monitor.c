@@ -19,12 +19,14 @@
  *
  * The shared block outlives the task when the user's future handed clones of the waker to
  * others (a timer, a channel): it is reference-counted, one reference held by the task's
- * future and one by each clone. The task's real waker is kept in it, written only by the
- * task's poller (polls of one task never overlap) under `lock`, and read under `lock` by
- * wakers on any thread.
+ * future and one by each clone. It keeps a clone of the task's own waker, taken at the first
+ * poll and never changed: a task is always polled with the same waker, and our waker only
+ * reaches other threads through the user's future, after that first poll wrote it, so
+ * wakers read it without a lock.
  *
  * The monitor's counters are relaxed atomic adds: tasks of one group run on many workers at
- * once. That is the cost of asking for task metrics, paid only by monitored tasks.
+ * once. That is the cost of asking for task metrics, paid only by monitored tasks (measured
+ * by bench/bench_metrics.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,18 +35,16 @@
 
 #include "../rt_int.h"
 
-/* Indices into weft_task_monitor.c, in weft_task_metrics' order. */
+/* Indices into weft_task_monitor.c. Only what cannot be derived is stored, because every
+ * store is an atomic add on a line all the group's tasks share: polls are counted as fast or
+ * slow (the totals are their sums), scheduled waits as short or long, and a task is counted
+ * idle exactly when it is counted scheduled. */
 enum {
     C_INSTRUMENTED,
     C_DROPPED,
     C_FIRST_POLL,
     C_FIRST_POLL_DELAY,
-    C_IDLED,
     C_IDLE_NS,
-    C_SCHEDULED,
-    C_SCHEDULED_NS,
-    C_POLL,
-    C_POLL_NS,
     C_FAST_POLL,
     C_FAST_POLL_NS,
     C_SLOW_POLL,
@@ -57,9 +57,9 @@ enum {
 };
 
 _Static_assert(C_COUNT_ == sizeof(((weft_task_monitor *)0)->c) / sizeof(uint64_t),
-               "weft_task_monitor.c has one slot per counter");
-_Static_assert(offsetof(weft_task_metrics, slow_poll_ns) == C_COUNT_ * sizeof(uint64_t),
-               "weft_task_metrics lists the counters first, in this order");
+               "weft_task_monitor.c has one slot per stored counter");
+_Static_assert(offsetof(weft_task_metrics, slow_poll_ns) == 18 * sizeof(uint64_t),
+               "weft_task_metrics lists its 18 counters first");
 
 static inline void add(weft_task_monitor *m, int which, uint64_t n)
 {
@@ -74,11 +74,31 @@ void weft_task_monitor_init(weft_task_monitor *m, uint64_t slow_poll_ns, uint64_
         atomic_init(&m->c[i], 0);
 }
 
+static uint64_t get(const weft_task_monitor *m, int which)
+{
+    return atomic_load_explicit((_Atomic uint64_t *)&m->c[which], memory_order_relaxed);
+}
+
 void weft_task_monitor_get(const weft_task_monitor *m, weft_task_metrics *out)
 {
-    uint64_t *v = (uint64_t *)out;
-    for (int i = 0; i < C_COUNT_; i++)
-        v[i] = atomic_load_explicit((_Atomic uint64_t *)&m->c[i], memory_order_relaxed);
+    out->instrumented_count = get(m, C_INSTRUMENTED);
+    out->dropped_count = get(m, C_DROPPED);
+    out->first_poll_count = get(m, C_FIRST_POLL);
+    out->total_first_poll_delay_ns = get(m, C_FIRST_POLL_DELAY);
+    out->total_fast_poll_count = get(m, C_FAST_POLL);
+    out->total_fast_poll_ns = get(m, C_FAST_POLL_NS);
+    out->total_slow_poll_count = get(m, C_SLOW_POLL);
+    out->total_slow_poll_ns = get(m, C_SLOW_POLL_NS);
+    out->total_short_delay_count = get(m, C_SHORT_DELAY);
+    out->total_short_delay_ns = get(m, C_SHORT_DELAY_NS);
+    out->total_long_delay_count = get(m, C_LONG_DELAY);
+    out->total_long_delay_ns = get(m, C_LONG_DELAY_NS);
+    out->total_poll_count = out->total_fast_poll_count + out->total_slow_poll_count;
+    out->total_poll_ns = out->total_fast_poll_ns + out->total_slow_poll_ns;
+    out->total_scheduled_count = out->total_short_delay_count + out->total_long_delay_count;
+    out->total_scheduled_ns = out->total_short_delay_ns + out->total_long_delay_ns;
+    out->total_idled_count = out->total_scheduled_count;
+    out->total_idle_ns = get(m, C_IDLE_NS);
     out->slow_poll_ns = m->slow_poll_ns;
     out->long_delay_ns = m->long_delay_ns;
 }
@@ -89,7 +109,7 @@ void weft_task_metrics_diff(const weft_task_metrics *prev, const weft_task_metri
     const uint64_t *p = (const uint64_t *)prev, *c = (const uint64_t *)cur;
     weft_task_metrics d = *cur;
     uint64_t *v = (uint64_t *)&d;
-    for (int i = 0; i < C_COUNT_; i++)
+    for (int i = 0; i < 18; i++)
         v[i] = c[i] >= p[i] ? c[i] - p[i] : 0;
     *out = d;
 }
@@ -134,15 +154,14 @@ typedef struct mon_shared {
     _Atomic size_t refs;          /* the task's future's + one per waker clone */
     const weft__clock *clock;     /* the runtime's; fixed */
     _Atomic uint64_t woken_at;    /* first wake since the last poll began; 0: none */
-    pthread_mutex_t lock;         /* guards `outer` against wakers; the poller writes it */
-    weft_waker outer;             /* a clone of the task's own waker (owned) */
+    weft_waker outer;             /* a clone of the task's own waker (owned); written once, at
+                                     the first poll, before any waker of ours exists */
 } mon_shared;
 
 static void shared_release(mon_shared *sh)
 {
     if (atomic_fetch_sub_explicit(&sh->refs, 1, memory_order_acq_rel) == 1) {
         weft_waker_drop(&sh->outer);
-        pthread_mutex_destroy(&sh->lock);
         free(sh);
     }
 }
@@ -159,16 +178,15 @@ static weft_waker mon_clone(const void *data)
 static void mon_wake_by_ref(const void *data)
 {
     mon_shared *sh = (mon_shared *)data;
-    uint64_t zero = 0, now = weft__clock_now(sh->clock);
-    if (now == 0)
-        now = 1; /* 0 means "not woken" */
-    atomic_compare_exchange_strong_explicit(&sh->woken_at, &zero, now, memory_order_relaxed,
-                                            memory_order_relaxed);
-    /* Wake a clone outside the lock: the task's waker may run arbitrary code. */
-    pthread_mutex_lock(&sh->lock);
-    weft_waker w = weft_waker_clone(&sh->outer);
-    pthread_mutex_unlock(&sh->lock);
-    weft_waker_wake(&w);
+    /* Only the first wake since the last poll is timed (a read of the clock is ~50 ns). */
+    if (atomic_load_explicit(&sh->woken_at, memory_order_relaxed) == 0) {
+        uint64_t zero = 0, now = weft__clock_now(sh->clock);
+        if (now == 0)
+            now = 1; /* 0 means "not woken" */
+        atomic_compare_exchange_strong_explicit(&sh->woken_at, &zero, now,
+                                                memory_order_relaxed, memory_order_relaxed);
+    }
+    weft_waker_wake_by_ref(&sh->outer);
 }
 
 static void mon_wake(const void *data)
@@ -227,27 +245,18 @@ static weft_poll monitored_poll(weft_future *self, weft_context *cx)
     } else {
         uint64_t woken = atomic_exchange_explicit(&sh->woken_at, 0, memory_order_relaxed);
         if (woken) {
-            add(m, C_IDLED, 1);
-            add(m, C_IDLE_NS, woken > f->idled_at ? woken - f->idled_at : 0);
+            if (woken > f->idled_at)
+                add(m, C_IDLE_NS, woken - f->idled_at);
             uint64_t delay = start > woken ? start - woken : 0;
-            add(m, C_SCHEDULED, 1);
-            add(m, C_SCHEDULED_NS, delay);
             bool long_delay = delay >= m->long_delay_ns;
             add(m, long_delay ? C_LONG_DELAY : C_SHORT_DELAY, 1);
             add(m, long_delay ? C_LONG_DELAY_NS : C_SHORT_DELAY_NS, delay);
         }
     }
 
-    /* Keep the task's waker for our wakers to forward to. Only this poller writes `outer`,
-     * so reading it here needs no lock. */
-    if (!weft_waker_will_wake(&sh->outer, cx->waker)) {
-        weft_waker fresh = weft_waker_clone(cx->waker);
-        pthread_mutex_lock(&sh->lock);
-        weft_waker old = sh->outer;
-        sh->outer = fresh;
-        pthread_mutex_unlock(&sh->lock);
-        weft_waker_drop(&old);
-    }
+    /* The task's waker, for ours to forward to: see the top of the file. */
+    if (!weft_waker_is_set(&sh->outer))
+        sh->outer = weft_waker_clone(cx->waker);
 
     weft_waker mine = {&mon_waker_vt, sh}; /* borrowed: the future's own reference */
     weft_context inner_cx = {&mine, cx->task};
@@ -255,8 +264,6 @@ static weft_poll monitored_poll(weft_future *self, weft_context *cx)
 
     uint64_t end = weft__clock_now(sh->clock);
     uint64_t took = end > start ? end - start : 0;
-    add(m, C_POLL, 1);
-    add(m, C_POLL_NS, took);
     bool slow = took >= m->slow_poll_ns;
     add(m, slow ? C_SLOW_POLL : C_FAST_POLL, 1);
     add(m, slow ? C_SLOW_POLL_NS : C_FAST_POLL_NS, took);
@@ -297,7 +304,6 @@ weft_join_handle weft__task_monitor_spawn(weft_task_monitor *m, weft_runtime *rt
     atomic_init(&sh->refs, 1);
     sh->clock = rt->clock;
     atomic_init(&sh->woken_at, 0);
-    pthread_mutex_init(&sh->lock, NULL);
     sh->outer = WEFT_WAKER_NONE;
 
     f->base.vt = &monitored_vt;
