@@ -42,7 +42,6 @@
  *         weft_framed_write out;     //     weft_codec_length_u32(65536), 0), same for out
  *         weft_frame_next next;
  *         weft_frame_send send;
- *         weft_sleep idle;
  *         weft_timeout deadline;
  *     } conn;
  *

@@ -104,7 +104,7 @@
  *     weft_duplex_new(&o, &client, &server);
  *     echo e = {.conn = weft_duplex_stream(server)};
  *     weft_async_init(&e.co, &echo_vt);
- *     weft_join_handle h = weft_spawn(&e);
+ *     weft_join_handle h = weft_runtime_spawn(rt, &e);
  *     ... write to and read from weft_duplex_stream(client) ...
  *     weft_io_stream_close(weft_duplex_stream(client));   // echo reads end of stream
  */
