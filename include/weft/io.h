@@ -150,6 +150,13 @@ weft_poll weft_io_poll_shutdown(weft_io_stream *s, weft_context *cx, int *err);
 /* Close through the vtable; NULL and a stream without `close` are ignored. */
 void weft_io_stream_close(weft_io_stream *s);
 
+/* Where the I/O operation being polled on this thread was awaited: the init call of the leaf
+ * future (read, write_all, read_line, frame_next...) whose poll is calling into a stream right
+ * now, or a location with file == NULL outside one. A stream that reports its waits to the
+ * tools (weft__resource_wait) passes this, so that the console says "waits to read tcp_stream
+ * at server.c:42" rather than naming the stream's own source. */
+weft_location weft_io_current_location(void);
+
 /* ---------------------------------------------------------------- leaf futures */
 
 /* read: READY with status 0 and n bytes in buf (n == 0: end of stream), or status < 0. */

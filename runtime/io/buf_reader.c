@@ -13,6 +13,8 @@
 
 #include <weft/io_buf.h>
 
+#include "io_int.h"
+
 static const weft_io_stream_vtable buf_reader_vt;
 
 int weft_buf_reader_init(weft_buf_reader *r, weft_io_stream *inner, size_t capacity)
@@ -182,8 +184,11 @@ weft_poll weft_buf_reader_poll_line(weft_buf_reader *r, weft_context *cx, size_t
 static weft_poll read_line_poll(weft_future *f, weft_context *cx)
 {
     weft_buf_read_line *l = (weft_buf_read_line *)f;
-    return weft_buf_reader_poll_line(l->reader, cx, l->max_len, l->strip, &l->line, &l->len,
-                                     &l->status);
+    weft_location outer = weft__io_enter(l->where);
+    weft_poll p = weft_buf_reader_poll_line(l->reader, cx, l->max_len, l->strip, &l->line,
+                                            &l->len, &l->status);
+    weft__io_leave(outer);
+    return p;
 }
 
 static const weft_future_vtable read_line_vt = {read_line_poll, NULL, "buf_read_line"};

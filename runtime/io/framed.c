@@ -14,6 +14,8 @@
 
 #include <weft/codec.h>
 
+#include "io_int.h"
+
 /* ---------------------------------------------------------------- reader */
 
 int weft_framed_read_init(weft_framed_read *r, weft_io_stream *stream, weft_codec codec,
@@ -93,7 +95,10 @@ weft_poll weft_framed_read_poll_next(weft_framed_read *r, weft_context *cx,
 static weft_poll frame_next_poll(weft_future *f, weft_context *cx)
 {
     weft_frame_next *n = (weft_frame_next *)f;
-    return weft_framed_read_poll_next(n->reader, cx, &n->frame, &n->len, &n->status);
+    weft_location outer = weft__io_enter(n->where);
+    weft_poll p = weft_framed_read_poll_next(n->reader, cx, &n->frame, &n->len, &n->status);
+    weft__io_leave(outer);
+    return p;
 }
 
 static const weft_future_vtable frame_next_vt = {frame_next_poll, NULL, "frame_next"};
@@ -126,7 +131,7 @@ void weft_framed_write_free(weft_framed_write *w)
         weft_buf_writer_free(&w->wr);
 }
 
-static weft_poll frame_send_poll(weft_future *f, weft_context *cx)
+static weft_poll frame_send_step(weft_future *f, weft_context *cx)
 {
     weft_frame_send *s = (weft_frame_send *)f;
     weft_framed_write *w = s->writer;
@@ -151,6 +156,14 @@ static weft_poll frame_send_poll(weft_future *f, weft_context *cx)
         }
     }
     return weft_io_poll_flush(weft_framed_write_stream(w), cx, &s->status);
+}
+
+static weft_poll frame_send_poll(weft_future *f, weft_context *cx)
+{
+    weft_location outer = weft__io_enter(((weft_frame_send *)f)->where);
+    weft_poll p = frame_send_step(f, cx);
+    weft__io_leave(outer);
+    return p;
 }
 
 static const weft_future_vtable frame_send_vt = {frame_send_poll, NULL, "frame_send"};

@@ -7,11 +7,40 @@
  * dropping loses is therefore only what the counters describe, which is what the header's
  * CANCEL SAFETY list says.
  *
+ * Location: each poll publishes its init call's location in a thread-local for the duration
+ * of the call into the stream (weft_io_current_location), restoring the previous value after,
+ * so that nested streams (a framed reader over a buffered reader over a socket) report the
+ * outermost operation the user awaited.
+ *
  * Budget: the futures do not call weft_coop_proceed themselves; the stream does, in its poll
  * functions, so that code calling the vtable directly (a buffered reader, a codec) is under
  * the same budget as code awaiting these futures.
  */
 #include <weft/io.h>
+
+#include "io_int.h"
+
+/* ---------------------------------------------------------------- await location */
+
+static _Thread_local weft_location current_where;
+
+weft_location weft_io_current_location(void)
+{
+    return current_where;
+}
+
+weft_location weft__io_enter(weft_location where)
+{
+    weft_location outer = current_where;
+    if (!outer.file)
+        current_where = where;
+    return outer;
+}
+
+void weft__io_leave(weft_location outer)
+{
+    current_where = outer;
+}
 
 /* ---------------------------------------------------------------- vtable wrappers */
 
@@ -70,7 +99,10 @@ void weft_io_stream_close(weft_io_stream *s)
 static weft_poll read_poll(weft_future *f, weft_context *cx)
 {
     weft_io_read *r = (weft_io_read *)f;
-    return weft_io_poll_read(r->stream, cx, r->buf, r->cap, &r->n, &r->status);
+    weft_location outer = weft__io_enter(r->where);
+    weft_poll p = weft_io_poll_read(r->stream, cx, r->buf, r->cap, &r->n, &r->status);
+    weft__io_leave(outer);
+    return p;
 }
 
 static const weft_future_vtable read_vt = {read_poll, NULL, "io_read"};
@@ -89,7 +121,7 @@ void weft__io_read_init(weft_io_read *f, weft_io_stream *s, void *buf, size_t ca
 
 /* ---------------------------------------------------------------- read_exact */
 
-static weft_poll read_exact_poll(weft_future *f, weft_context *cx)
+static weft_poll read_exact_step(weft_future *f, weft_context *cx)
 {
     weft_io_read_exact *r = (weft_io_read_exact *)f;
     while (r->done < r->len) {
@@ -112,6 +144,14 @@ static weft_poll read_exact_poll(weft_future *f, weft_context *cx)
     return WEFT_READY;
 }
 
+static weft_poll read_exact_poll(weft_future *f, weft_context *cx)
+{
+    weft_location outer = weft__io_enter(((weft_io_read_exact *)f)->where);
+    weft_poll p = read_exact_step(f, cx);
+    weft__io_leave(outer);
+    return p;
+}
+
 static const weft_future_vtable read_exact_vt = {read_exact_poll, NULL, "io_read_exact"};
 
 void weft__io_read_exact_init(weft_io_read_exact *f, weft_io_stream *s, void *buf, size_t len,
@@ -131,7 +171,10 @@ void weft__io_read_exact_init(weft_io_read_exact *f, weft_io_stream *s, void *bu
 static weft_poll write_poll(weft_future *f, weft_context *cx)
 {
     weft_io_write *w = (weft_io_write *)f;
-    return weft_io_poll_write(w->stream, cx, w->buf, w->len, &w->n, &w->status);
+    weft_location outer = weft__io_enter(w->where);
+    weft_poll p = weft_io_poll_write(w->stream, cx, w->buf, w->len, &w->n, &w->status);
+    weft__io_leave(outer);
+    return p;
 }
 
 static const weft_future_vtable write_vt = {write_poll, NULL, "io_write"};
@@ -150,7 +193,7 @@ void weft__io_write_init(weft_io_write *f, weft_io_stream *s, const void *buf, s
 
 /* ---------------------------------------------------------------- write_all */
 
-static weft_poll write_all_poll(weft_future *f, weft_context *cx)
+static weft_poll write_all_step(weft_future *f, weft_context *cx)
 {
     weft_io_write_all *w = (weft_io_write_all *)f;
     while (w->done < w->len) {
@@ -176,6 +219,14 @@ static weft_poll write_all_poll(weft_future *f, weft_context *cx)
     return WEFT_READY;
 }
 
+static weft_poll write_all_poll(weft_future *f, weft_context *cx)
+{
+    weft_location outer = weft__io_enter(((weft_io_write_all *)f)->where);
+    weft_poll p = write_all_step(f, cx);
+    weft__io_leave(outer);
+    return p;
+}
+
 static const weft_future_vtable write_all_vt = {write_all_poll, NULL, "io_write_all"};
 
 void weft__io_write_all_init(weft_io_write_all *f, weft_io_stream *s, const void *buf,
@@ -195,7 +246,10 @@ void weft__io_write_all_init(weft_io_write_all *f, weft_io_stream *s, const void
 static weft_poll flush_poll(weft_future *f, weft_context *cx)
 {
     weft_io_flush *fl = (weft_io_flush *)f;
-    return weft_io_poll_flush(fl->stream, cx, &fl->status);
+    weft_location outer = weft__io_enter(fl->where);
+    weft_poll p = weft_io_poll_flush(fl->stream, cx, &fl->status);
+    weft__io_leave(outer);
+    return p;
 }
 
 static const weft_future_vtable flush_vt = {flush_poll, NULL, "io_flush"};
@@ -211,7 +265,10 @@ void weft__io_flush_init(weft_io_flush *f, weft_io_stream *s, weft_location wher
 static weft_poll shutdown_poll(weft_future *f, weft_context *cx)
 {
     weft_io_shutdown *sh = (weft_io_shutdown *)f;
-    return weft_io_poll_shutdown(sh->stream, cx, &sh->status);
+    weft_location outer = weft__io_enter(sh->where);
+    weft_poll p = weft_io_poll_shutdown(sh->stream, cx, &sh->status);
+    weft__io_leave(outer);
+    return p;
 }
 
 static const weft_future_vtable shutdown_vt = {shutdown_poll, NULL, "io_shutdown"};

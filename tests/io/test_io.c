@@ -247,6 +247,50 @@ static void test_io_missing_direction_is_einval(void **state)
     weft_runtime_shutdown(rt);
 }
 
+/* A stream sees where the operation calling it was awaited: the outermost leaf future's init
+ * line (a read_line over a buffered reader reports the read_line), and nothing afterwards. */
+typedef struct spy_stream {
+    weft_io_stream s;
+    weft_location seen;
+} spy_stream;
+
+static weft_poll spy_read(weft_io_stream *s, weft_context *cx, void *buf, size_t cap,
+                          size_t *n, int *err)
+{
+    (void)cx, (void)buf, (void)cap;
+    ((spy_stream *)s)->seen = weft_io_current_location();
+    *n = 0;
+    *err = 0;
+    return WEFT_READY;
+}
+
+static void test_io_current_location_is_the_await(void **state)
+{
+    (void)state;
+    static const weft_io_stream_vtable spy_vt = {.poll_read = spy_read, .name = "spy"};
+    spy_stream spy = {.s = {&spy_vt}};
+    weft_runtime *rt = io_rt_new(WEFT_CURRENT_THREAD);
+    char c;
+    weft_io_read rd;
+    int line = __LINE__ + 1;
+    weft_io_read_init(&rd, &spy.s, &c, 1);
+    io_block_on(rt, &rd);
+    assert_non_null(spy.seen.file);
+    assert_string_equal(spy.seen.file, __FILE__);
+    assert_int_equal(spy.seen.line, line);
+
+    weft_buf_reader r;
+    weft_buf_reader_init(&r, &spy.s, 0);
+    weft_buf_read_line rl;
+    line = __LINE__ + 1;
+    weft_buf_read_line_init(&rl, &r, 10);
+    io_block_on(rt, &rl);
+    assert_int_equal(spy.seen.line, line);
+    assert_null(weft_io_current_location().file);
+    weft_buf_reader_free(&r);
+    weft_runtime_shutdown(rt);
+}
+
 /* ---------------------------------------------------------------- buffered reader */
 
 static const char lines_text[] = "first\nsecond line\r\n\nlast without newline";
@@ -495,6 +539,7 @@ int main(void)
         cmocka_unit_test(test_io_read_exact_eof_in_the_middle),
         cmocka_unit_test(test_io_os_error_band),
         cmocka_unit_test(test_io_missing_direction_is_einval),
+        cmocka_unit_test(test_io_current_location_is_the_await),
         cmocka_unit_test(test_io_buf_lines_every_split_point),
         cmocka_unit_test(test_io_buf_read_line_keeps_newline),
         cmocka_unit_test(test_io_buf_line_too_long_is_bounded),
