@@ -134,7 +134,9 @@ static int find_paths(lab_paths *lp)
     }
     char weft[PATH_MAX + 8];
     snprintf(weft, sizeof weft, "%s/weft", lp->build);
-    snprintf(lp->weft, sizeof lp->weft, "%s", shown(weft));
+    /* A command typed as printed: "./weft" when the build directory is the current one. */
+    const char *rel = shown(weft);
+    snprintf(lp->weft, sizeof lp->weft, "%s%s", strchr(rel, '/') ? "" : "./", rel);
     return CLI_OK;
 }
 
@@ -541,11 +543,22 @@ static void print_indented(const char *text, const char *indent)
     }
 }
 
+/* The first failing test of a grading, for `run` to show in the console. */
+typedef struct lab_finding {
+    bool found;
+    char schedule[PATH_MAX]; /* the shrunk (or failing) schedule */
+    char kind[32];           /* the failure's kind: "deadlock", "assertion", ... */
+    char checks[256];        /* the test's judged checks ("" = all) */
+    char args[256];          /* the test's lab arguments, space-separated */
+} lab_finding;
+
 typedef struct check_opts {
+    lab_finding *finding; /* filled with the first failure, when not NULL */
     bool json;
     bool no_build;
     bool solution;
     const char *program; /* explicit program (tests) */
+    const char *spec;    /* explicit grade.spec (tests of the parser) */
     int expect;          /* 0 none, 1 pass (full score), -1 fail (points lost) */
     bool stop_at_first;  /* `run`: stop after the first failing test */
 } check_opts;
@@ -554,7 +567,10 @@ typedef struct check_opts {
 static int grade(const lab_paths *lp, const lab_ref *lab, const check_opts *co)
 {
     char spec_path[PATH_MAX + 16], err[512];
-    snprintf(spec_path, sizeof spec_path, "%s/grade.spec", lab->dir);
+    if (co->spec)
+        snprintf(spec_path, sizeof spec_path, "%s", co->spec);
+    else
+        snprintf(spec_path, sizeof spec_path, "%s/grade.spec", lab->dir);
     lab_spec spec;
     if (lab_spec_load(spec_path, &spec, err, sizeof err) != 0) {
         fprintf(stderr, "weft lab: %s\n", err);
@@ -594,6 +610,19 @@ static int grade(const lab_paths *lp, const lab_ref *lab, const check_opts *co)
             continue;
         grade_test(lp, lab, program, t, r);
         ntests_run++;
+        if (co->finding && !co->finding->found && r->ran && r->res.failed) {
+            lab_finding *fd = co->finding;
+            fd->found = fmt_path(fd->schedule, sizeof fd->schedule, "%s",
+                                 r->res.shrunk_path[0] ? r->res.shrunk_path
+                                                       : r->res.failing_path);
+            snprintf(fd->checks, sizeof fd->checks, "%s", t->checks);
+            snprintf(fd->kind, sizeof fd->kind, "%s", r->res.kind);
+            fd->args[0] = '\0';
+            for (int a = 0; a < t->nargs; a++) {
+                size_t len = strlen(fd->args);
+                snprintf(fd->args + len, sizeof fd->args - len, "%s%s", a ? " " : "", t->args[a]);
+            }
+        }
         if (!r->ran)
             errors++;
         if (r->passed)
@@ -778,8 +807,77 @@ static int verb_hint(const lab_paths *lp, const lab_ref *lab, bool reset)
     return CLI_OK;
 }
 
+/* Record the replay of the finding's schedule into a trace database (weft record, with the
+ * program under WEFT_SCHED=replay:...). When the run stalled (a deadlock, a lost wakeup: what
+ * each task waits on is the story), show it: the interactive console when stdout is a
+ * terminal, else one snapshot frame; the console opens a recording where a deadlock formed.
+ * For other failures it only says where the recording is: the recorder stamps events with
+ * real time, so a run's virtual-time polls would look instantaneous there. */
+static void show_in_console(const lab_paths *lp, const lab_ref *lab, const char *program,
+                            const lab_finding *fd)
+{
+    char self[PATH_MAX + 16], db[PATH_MAX + 32], log[PATH_MAX + 32], abs_sched[PATH_MAX];
+    char spec[PATH_MAX + 16];
+    if (!fmt_path(self, sizeof self, "%s/cli/weft", lp->build) ||
+        !fmt_path(db, sizeof db, "%s/run.trace.db", lab->results) ||
+        !fmt_path(log, sizeof log, "%s/record.log", lab->results) ||
+        !realpath(fd->schedule, abs_sched) ||
+        !fmt_path(spec, sizeof spec, "replay:%s", abs_sched))
+        return;
+    unlink(db);
+    /* weft record -q -o DB -- PROGRAM --quiet [--checks C] [-- ARGS...] */
+    char argbuf[256];
+    snprintf(argbuf, sizeof argbuf, "%s", fd->args);
+    char *argv[12 + LAB_MAX_ARGS];
+    int k = 0;
+    argv[k++] = self;
+    argv[k++] = "record";
+    argv[k++] = "-q";
+    argv[k++] = "-o";
+    argv[k++] = db;
+    argv[k++] = "--";
+    argv[k++] = (char *)program;
+    argv[k++] = "--quiet";
+    if (fd->checks[0]) {
+        argv[k++] = "--checks";
+        argv[k++] = (char *)fd->checks;
+    }
+    if (argbuf[0]) {
+        argv[k++] = "--";
+        for (char *tok = strtok(argbuf, " "); tok && k < 11 + LAB_MAX_ARGS;
+             tok = strtok(NULL, " "))
+            argv[k++] = tok;
+    }
+    argv[k] = NULL;
+    run_logged(argv, log, "WEFT_SCHED", spec);
+    if (access(db, R_OK) != 0) {
+        printf("\n(the failing run could not be recorded for the console: see %s)\n",
+               shown(log));
+        return;
+    }
+    bool stalled = strcmp(fd->kind, "deadlock") == 0 || strcmp(fd->kind, "lost-wakeup") == 0 ||
+                   strcmp(fd->kind, "join-stall") == 0 || strcmp(fd->kind, "stall") == 0 ||
+                   strcmp(fd->kind, "timer-stall") == 0;
+    if (!stalled) {
+        /* nothing more to show here */
+    } else if (isatty(STDOUT_FILENO)) {
+        printf("\n== the failing run in the console (q quits) ==\n");
+        char *cargv[] = {self, "console", db, NULL};
+        run_logged(cargv, NULL, NULL, NULL);
+    } else {
+        printf("\n== the failing run, as the console shows it ==\n\n");
+        /* A deadlock is best seen as its cycle; other stalls in the tasks view. */
+        const char *view = strcmp(fd->kind, "deadlock") == 0 ? "deadlocks" : "tasks";
+        char *cargv[] = {self, "console", "--snapshot", "--view", (char *)view, "--width", "100",
+                         db, NULL};
+        run_logged(cargv, NULL, NULL, NULL);
+    }
+    printf("\nThe recording of the failing run: %s console %s\n", lp->weft, shown(db));
+}
+
 /* `run`: build, run the starter once (fifo: what a current-thread runtime would do) so the
- * learner sees its story and its checks, then grade until the first failing test. */
+ * learner sees its story and its checks, grade until the first failing test, and show that
+ * failure in the console. */
 static int verb_run(const lab_paths *lp, const lab_ref *lab)
 {
     char *readme = load_readme(lab);
@@ -810,8 +908,11 @@ static int verb_run(const lab_paths *lp, const lab_ref *lab)
         printf("\n(the program %s)\n", rc < 0 ? "could not be started" : "crashed");
 
     printf("\n== the grader, across many schedules ==\n\n");
-    check_opts co = {.no_build = true, .stop_at_first = true};
+    lab_finding finding = {0};
+    check_opts co = {.no_build = true, .stop_at_first = true, .finding = &finding};
     int grc = grade(lp, lab, &co);
+    if (finding.found)
+        show_in_console(lp, lab, program, &finding);
     printf("\nNext: read the handout (%s lab show %s), fix %s/starter.c,\n"
            "      and grade it (%s lab check %s). Stuck? %s lab hint %s\n",
            lp->weft, lab->num, shown(lab->dir), lp->weft, lab->num, lp->weft, lab->num);
@@ -843,6 +944,8 @@ static int lab_main_cmd(int argc, char **argv)
             co.solution = true;
         } else if (checking && strcmp(a, "--program") == 0 && i + 1 < argc) {
             co.program = argv[++i];
+        } else if (checking && strcmp(a, "--spec") == 0 && i + 1 < argc) {
+            co.spec = argv[++i];
         } else if (checking && strcmp(a, "--expect") == 0 && i + 1 < argc) {
             const char *v = argv[++i];
             if (strcmp(v, "pass") == 0)
@@ -904,6 +1007,7 @@ const cli_cmd cli_cmd_lab = {
         "     --solution     grade the reference solution instead\n"
         "     --no-build     grade what is built (do not run ninja)\n"
         "     --program P    grade program P (tests)\n"
+        "     --spec FILE    grade with this spec instead of the lab's grade.spec (tests)\n"
         "     --expect pass|fail  exit 0 when the verdict is this one (tests)\n"
         "  hint NN         the next hint (and the ones already shown); --reset hides them\n"
         "\n"

@@ -39,10 +39,12 @@ static weft_duration latency[REQUESTS][BACKENDS]; /* drawn per run, from weft_ra
 static int reply[REQUESTS];              /* which backend's answer went out, -1 none */
 static int late_writes;                  /* cache writes for requests already answered */
 static int first_late_request = -1;
+static int quote_cache[REQUESTS];        /* the backend whose answer was written last */
 
 /* The quote cache: the last answer written for each request. */
 static void cache_write(int request, int backend)
 {
+    quote_cache[request] = backend;
     if (answered[request]) {
         late_writes++;
         if (first_late_request < 0)
