@@ -67,8 +67,8 @@ typedef struct weft_runtime_metrics {
     uint64_t blocking_threads;     /* blocking-pool threads alive (busy and idle) */
     uint64_t blocking_idle_threads;/* of those, waiting for work */
     uint64_t blocking_queue_depth; /* blocking tasks waiting for a thread */
-    uint64_t io_ready_events;      /* readiness events the I/O driver delivered (0 while the
-                                      runtime has no I/O driver) */
+    uint64_t io_ready_events;      /* readiness events the I/O driver delivered to sockets
+                                      (0 for a runtime built without enable_io) */
     /* Sums over the workers (weft_worker_metrics for each one). */
     uint64_t polls, parks, steals, steal_operations, local_schedules, overflows;
     uint64_t budget_forced_yields, busy_ns, local_queue_depth;

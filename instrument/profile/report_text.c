@@ -135,7 +135,11 @@ static void histogram(const prof_model *m, FILE *out)
     fprintf(out, "\nPoll durations (%llu polls)\n", (unsigned long long)m->total_polls);
     if (!max)
         return;
+    /* Empty buckets between the first and the last are left out: the labels say where the
+     * gaps are, and a profile's outliers sit orders of magnitude above the rest. */
     for (unsigned b = lo; b <= hi; b++) {
+        if (!m->hist[b])
+            continue;
         char from[24];
         int bar = (int)((double)m->hist[b] / max * 50 + 0.5);
         fprintf(out, "  >= %10s  %8u  ", prof_dur(from, sizeof from, prof_bucket_low(b), false),

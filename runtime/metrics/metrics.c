@@ -14,6 +14,7 @@
 #include <weft/metrics.h>
 
 #include "../blocking/blocking_int.h"
+#include "../net/reactor.h"
 #include "../rt_int.h"
 #include "counters.h"
 
@@ -79,7 +80,9 @@ int weft_runtime_metrics_get(const weft_runtime *crt, weft_runtime_metrics *out)
     out->blocking_threads = b.threads;
     out->blocking_idle_threads = b.idle;
     out->blocking_queue_depth = b.queued;
-    /* io_ready_events stays 0: the runtime has no I/O driver that reports readiness yet. */
+    weft__reactor *reactor = rt->driver ? weft__driver_reactor(rt->driver) : NULL;
+    if (reactor)
+        out->io_ready_events = weft__reactor_ready_events(reactor);
     return 0;
 }
 

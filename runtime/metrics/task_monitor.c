@@ -208,6 +208,9 @@ static const weft_waker_vtable mon_waker_vt = {
 };
 
 /* ---------------------------------------------------------------- the monitored future */
+
+/* Futures up to this size (with the header) are assembled on the spawner's stack. */
+#define STACK_FUTURE_MAX 1024
 typedef struct monitored {
     weft_future base;
     weft_task_monitor *m;      /* borrowed: outlives the task */
@@ -293,11 +296,18 @@ weft_join_handle weft__task_monitor_spawn(weft_task_monitor *m, weft_runtime *rt
     rt = weft__runtime_or_current(rt);
     if (!m || !fut || !rt)
         return weft__join_handle_for(NULL, rt ? WEFT_EINVAL : WEFT_ENORUNTIME);
+    /* The header and the user's future are put together here and copied into the task by
+     * the spawn: on the stack when small (the usual case), else on the heap. */
     size_t total = sizeof(monitored) + size;
-    monitored *f = malloc(total);
+    union {
+        monitored f;
+        unsigned char bytes[STACK_FUTURE_MAX];
+    } local;
+    monitored *f = total <= sizeof local ? &local.f : malloc(total);
     mon_shared *sh = malloc(sizeof *sh);
     if (!f || !sh) {
-        free(f);
+        if (f != &local.f)
+            free(f);
         free(sh);
         return weft__join_handle_for(NULL, WEFT_ENOMEM);
     }
@@ -317,7 +327,8 @@ weft_join_handle weft__task_monitor_spawn(weft_task_monitor *m, weft_runtime *rt
      * seen dropped before it was instrumented. */
     add(m, C_INSTRUMENTED, 1);
     weft_join_handle h = weft__spawn(rt, &f->base, total, name ? name : fut->vt->name, where);
-    free(f); /* the task holds its own copy */
+    if (f != &local.f)
+        free(f); /* the task holds its own copy */
     if (h.status < 0 && !h.task) {
         /* Never became a task: nothing will poll or drop it. */
         add(m, C_INSTRUMENTED, (uint64_t)-1);

@@ -45,6 +45,8 @@ struct weft__reactor {
     int eventfd;                    /* [fixed] written by unpark, read by the turn */
     _Atomic uint32_t sleep_state;   /* SLEEP_*, see the diagram above */
     _Atomic(weft__io_source *) release; /* deregistered sources, pushed by any thread */
+    _Atomic uint64_t ready_events;  /* [driver owner writes, anyone reads] readiness events
+                                       dispatched, for weft/metrics.h */
     struct epoll_event events[EVENTS_PER_TURN]; /* [driver owner] */
 };
 
@@ -178,6 +180,7 @@ void weft__reactor_turn(weft__reactor *r, uint64_t timeout_ns)
     int n = epoll_wait(r->epfd, r->events, EVENTS_PER_TURN, tmo);
     /* Consume a notification (or our SLEEPING): unparks from now on target the next turn. */
     atomic_exchange_explicit(&r->sleep_state, SLEEP_AWAKE, memory_order_acq_rel);
+    uint64_t dispatched = 0;
     for (int i = 0; i < n; i++) {
         weft__io_source *s = r->events[i].data.ptr;
         if (!s) {
@@ -187,7 +190,18 @@ void weft__reactor_turn(weft__reactor *r, uint64_t timeout_ns)
             continue;
         }
         dispatch(s, readiness_of(r->events[i].events));
+        dispatched++;
     }
+    if (dispatched) /* one writer (the driver's owner): a plain add, read racily by metrics */
+        atomic_store_explicit(&r->ready_events,
+                              atomic_load_explicit(&r->ready_events, memory_order_relaxed) +
+                                  dispatched,
+                              memory_order_relaxed);
+}
+
+uint64_t weft__reactor_ready_events(weft__reactor *r)
+{
+    return atomic_load_explicit(&r->ready_events, memory_order_relaxed);
 }
 
 void weft__reactor_unpark(weft__reactor *r)

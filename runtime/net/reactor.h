@@ -67,6 +67,9 @@ void weft__reactor_free(weft__reactor *r);
 void weft__reactor_turn(weft__reactor *r, uint64_t timeout_ns);
 /* Make a concurrent or the next turn return at once. Any thread; cheap when nobody sleeps. */
 void weft__reactor_unpark(weft__reactor *r);
+/* Readiness events dispatched to sources so far (weft/metrics.h's io_ready_events). Any
+ * thread. */
+uint64_t weft__reactor_ready_events(weft__reactor *r);
 
 /* ---------------------------------------------------------------- sources */
 
