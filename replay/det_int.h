@@ -460,6 +460,9 @@ struct weft__det {
     _Atomic bool foreign_any;
     bool foreign_seen;
     bool stopping;             /* a failure was recorded: block_on returns at the next point */
+    /* The simulated network (replay/simnet/): made by weft__net_init when the runtime enables
+     * I/O, NULL otherwise; released with the scheduler, freed with its last socket. */
+    struct weft__simnet *simnet;
 };
 
 /* Strategy (strategy.c): prepare for a run; pick the index into d->runq of the next task; note

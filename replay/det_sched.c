@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "det_int.h"
+#include "simnet/simnet.h"
 #include "task/state.h"
 #include "time/time_int.h"
 
@@ -863,6 +864,7 @@ static void det_release(weft__det *d)
     free(d->def);
     free(d->holds);
     free(d->out_path);
+    weft__simnet_release(d->simnet);
     pthread_mutex_destroy(&d->foreign_lock);
     if (d->root_cell) {
         d->root_cell->d = NULL;

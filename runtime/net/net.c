@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 
+#include "../../replay/simnet/simnet.h"
 #include "../sync/resource.h"
 #include "backend.h"
 
@@ -14,9 +15,8 @@ int weft__net_init(weft_runtime *rt)
 {
     if (rt->det) {
         /* The deterministic scheduler never parks in the driver, so real sockets would never
-         * be woken under it: its simulated network (replay/simnet/, its own issue) plugs in
-         * here, as `rt->net = &weft__simnet;`. */
-        return WEFT_ENOSYS;
+         * be woken under it: it gets its simulated network (replay/simnet/). */
+        return weft__simnet_init(rt);
     }
     if (!weft__driver_reactor(rt->driver))
         return WEFT_ENOSYS;
