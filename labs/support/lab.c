@@ -231,7 +231,24 @@ bool lab__check(const char *name, bool ok, weft_location where, const char *fmt,
     return false;
 }
 
+void lab_judge_only(const char *csv)
+{
+    judge_all = csv == NULL;
+    njudged = 0;
+    if (!csv)
+        return;
+    snprintf(judged_buf, sizeof judged_buf, "%s", csv);
+    for (char *tok = strtok(judged_buf, ","); tok && njudged < LAB_MAX_JUDGED;
+         tok = strtok(NULL, ","))
+        judged[njudged++] = tok;
+}
+
 /* ---------------------------------------------------------------- main */
+
+void lab_set_quiet(bool q)
+{
+    quiet = q;
+}
 
 static int usage(const char *prog)
 {
@@ -263,12 +280,7 @@ int lab_main(int argc, char **argv, int (*run)(void *arg))
         if (strcmp(argv[i], "--quiet") == 0) {
             quiet = true;
         } else if (strcmp(argv[i], "--checks") == 0 && i + 1 < argc) {
-            snprintf(judged_buf, sizeof judged_buf, "%s", argv[++i]);
-            judge_all = false;
-            njudged = 0;
-            for (char *tok = strtok(judged_buf, ","); tok && njudged < LAB_MAX_JUDGED;
-                 tok = strtok(NULL, ","))
-                judged[njudged++] = tok;
+            lab_judge_only(argv[++i]);
         } else {
             return usage(argv[0]);
         }

@@ -32,6 +32,9 @@
  * fast). Returns its exit status: 0, 1 when a check failed outside the grader, 2 bad usage. */
 int lab_main(int argc, char **argv, int (*run)(void *arg));
 
+/* No story lines and no check lines (as --quiet). */
+void lab_set_quiet(bool quiet);
+
 /* Reset everything recorded: call first thing in `run` (it runs many times per process). */
 void lab_begin(void);
 
@@ -85,6 +88,9 @@ void lab_cpu_work(weft_duration d);
 
 bool lab__check(const char *name, bool ok, weft_location where, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Judge only the checks of `csv` ("a,b"; NULL: all of them), as --checks does. */
+void lab_judge_only(const char *csv);
 
 /* True when `name` is judged in this run. */
 bool lab_judged(const char *name);
