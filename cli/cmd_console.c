@@ -43,6 +43,7 @@ typedef struct opts {
     const char *filter;
     const char *sort;
     bool hide_done;
+    bool takeover;
 } opts;
 
 static bool parse_num(const char *s, double *out)
@@ -233,6 +234,8 @@ static int console_run(int argc, char **argv)
             o.snapshot = true;
         } else if (strcmp(a, "--ascii") == 0) {
             o.ascii = true;
+        } else if (strcmp(a, "--takeover") == 0) {
+            o.takeover = true;
         } else if (strcmp(a, "--hide-done") == 0) {
             o.hide_done = true;
         } else if (strcmp(a, "--view") == 0) {
@@ -334,7 +337,7 @@ static int console_run(int argc, char **argv)
     if (prog)
         err = source_launch(&a->src, prog);
     else if (is_pid)
-        err = source_attach(&a->src, (int)pid);
+        err = source_attach(&a->src, (int)pid, o.takeover);
     else
         err = source_open_trace(&a->src, target);
     if (err < 0) {
@@ -352,6 +355,9 @@ static int console_run(int argc, char **argv)
                                        "milliseconds from the start");
         }
         a->now = a->m.now;
+        /* The timeline spans the whole recording at first (+ and - zoom). */
+        if (a->src.nev > 1 && a->src.evs[a->src.nev - 1].ts > a->src.evs[0].ts)
+            a->timeline_ns = a->src.evs[a->src.nev - 1].ts - a->src.evs[0].ts;
         app_analyse(a);
         if (a->ncycles && o.view < 0 && !o.snapshot)
             a->view = VIEW_DEADLOCKS;
@@ -400,6 +406,8 @@ const cli_cmd cli_cmd_console = {
         "  TRACE.db            open a recording (weft record, weft explore); it opens where a\n"
         "                      deadlock formed, if one did, else at its end\n"
         "  (none)              list the weft programs that can be attached\n"
+        "  --takeover          attach even if another reader (a console, weft record) is\n"
+        "                      attached; it stops receiving events\n"
         "\n"
         "Snapshot mode (one frame as plain text, then exit; the default when stdout is not a\n"
         "terminal):\n"

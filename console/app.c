@@ -231,7 +231,7 @@ static void render_header(app *a, canvas *cv)
     }
 }
 
-static void render_status(app *a, canvas *cv, int y)
+static void render_status(app *a, canvas *cv, int y, bool snapshot)
 {
     char line[1000];
     int attr = AT_TITLE;
@@ -250,11 +250,12 @@ static void render_status(app *a, canvas *cv, int y)
                  " event %zu/%zu  step %llu  +%s%s  %s", s->cursor, s->nev,
                  (unsigned long long)a->m.steps, t, s->truncated ? " (recording truncated)" : "",
                  a->message[0] ? a->message
+                 : snapshot    ? ""
                                : ". , event  ] [ decision  T time  ! warning  D deadlock  E end  ? help");
     } else if (a->src.kind == SOURCE_LIVE && a->src.ended) {
         attr = AT_ERROR;
-        snprintf(line, sizeof line, " program %s %s; showing its last state. q quits%s%s",
-                 a->src.label, a->src.end_reason,
+        snprintf(line, sizeof line, " program %s %s; showing its last state%s%s%s",
+                 a->src.label, a->src.end_reason, snapshot ? "" : ". q quits",
                  a->src.log_path[0] ? ". Its output: " : "", a->src.log_path);
     } else if (a->paused) {
         attr = AT_WARN;
@@ -262,9 +263,10 @@ static void render_status(app *a, canvas *cv, int y)
                  " PAUSED: events wait in the program's rings (space resumes)%s%s",
                  a->message[0] ? "  " : "", a->message);
     } else {
-        snprintf(line, sizeof line, " live  %llu events  %s  ? help  q quit",
-                 (unsigned long long)a->m.events,
-                 a->message[0] ? a->message : "space pause  / filter  Enter detail");
+        snprintf(line, sizeof line, " live  %llu events  %s", (unsigned long long)a->m.events,
+                 a->message[0] ? a->message
+                 : snapshot    ? ""
+                               : "space pause  / filter  Enter detail  ? help  q quit");
     }
     canvas_text(cv, y, 0, attr, -1, line);
     canvas_row_attr(cv, y, 0, attr);
@@ -320,7 +322,7 @@ void app_render(app *a, canvas *cv)
     case VIEW_HELP: view_help(a, cv, top, rows); break;
     default: break;
     }
-    render_status(a, cv, snapshot ? cv->rows_used : cv->h - 1);
+    render_status(a, cv, snapshot ? cv->rows_used : cv->h - 1, snapshot);
 }
 
 /* ---------------------------------------------------------------- keys */
@@ -540,7 +542,7 @@ bool app_key(app *a, int key)
             a->paused = !a->paused;
         break;
     case '+': case '=':
-        if (a->timeline_ns > 10000000ull)
+        if (a->timeline_ns > 1000ull)
             a->timeline_ns /= 2;
         break;
     case '-':

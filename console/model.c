@@ -22,6 +22,10 @@
 #include "model.h"
 
 #define MAX_NAME_ID (1u << 22) /* interned ids the model stores itself */
+/* resource_state attributes of sockets (events.h names them in newer builds; the numbers are
+ * part of the trace format and never change). */
+#define ATTR_BYTES_IN 3
+#define ATTR_BYTES_OUT 4
 
 void model_limits_default(model_limits *l)
 {
@@ -339,19 +343,6 @@ static void on_poll_begin(model *m, const weft_event *ev)
     }
 }
 
-static bool holds_blocking_mutex(const model *m, uint64_t task)
-{
-    for (size_t i = 0; i < m->nres; i++) {
-        const model_resource *r = m->res[i];
-        if (r->kind != WEFT_RESOURCE_BLOCKING_MUTEX || r->dropped)
-            continue;
-        for (unsigned k = 0; k < r->nholders; k++)
-            if (r->holders[k].task == task)
-                return true;
-    }
-    return false;
-}
-
 static void on_poll_end(model *m, const weft_event *ev)
 {
     const weft_ev_task_poll_end *e = &ev->u.task_poll_end;
@@ -368,7 +359,7 @@ static void on_poll_end(model *m, const weft_event *ev)
         t->long_polls++;
     task_state next = (!e->ready && t->woken_while_running) ? TASK_SCHEDULED : TASK_IDLE;
     task_enter(t, next, ev->ts);
-    if (!e->ready && holds_blocking_mutex(m, t->id))
+    if (!e->ready && t->blocking_held > 0)
         t->pending_holding_blocking++;
     model_worker *w = worker_of(m, ev, e->worker, t->runtime);
     if (w) {
@@ -530,6 +521,11 @@ static void on_lock_acquire(model *m, const weft_event *ev)
     model_resource *r = res_at(m, e->resource, ev->ts);
     if (!r)
         return;
+    if (r->kind == WEFT_RESOURCE_BLOCKING_MUTEX && !holder_find(r, e->task, -1)) {
+        model_task *t = model_task_get(m, e->task);
+        if (t)
+            t->blocking_held++;
+    }
     if (e->op != WEFT_OP_READ) {
         /* Exclusive: one holder. A re-report inside a snapshot names the same holder. */
         r->nholders = 0;
@@ -550,6 +546,11 @@ static void on_lock_release(model *m, const weft_event *ev)
         h = holder_find(r, e->task, -1);
     if (!h && r->nholders > 0 && e->op != WEFT_OP_READ)
         h = &r->holders[0]; /* a guard released on another task than the one that locked */
+    if (h && r->kind == WEFT_RESOURCE_BLOCKING_MUTEX) {
+        model_task *t = model_task_get(m, h->task);
+        if (t && t->blocking_held > 0)
+            t->blocking_held--;
+    }
     if (h)
         holder_remove(r, h);
     else if (r->holders_overflow)
@@ -696,7 +697,12 @@ static void on_resource_misc(model *m, const weft_event *ev)
         if ((r = res_at(m, ev->u.resource_state.resource, ev->ts))) {
             if (ev->u.resource_state.attr == WEFT_ATTR_VERSION)
                 r->version = ev->u.resource_state.value;
-            else if (ev->u.resource_state.attr == WEFT_ATTR_RECEIVERS) {
+            else if (ev->u.resource_state.attr == ATTR_BYTES_IN ||
+                     ev->u.resource_state.attr == ATTR_BYTES_OUT) {
+                *(ev->u.resource_state.attr == ATTR_BYTES_IN ? &r->bytes_in : &r->bytes_out) =
+                    ev->u.resource_state.value;
+                r->bytes_known = true;
+            } else if (ev->u.resource_state.attr == WEFT_ATTR_RECEIVERS) {
                 r->receivers = (uint32_t)ev->u.resource_state.value;
                 r->refs_known = true;
             }

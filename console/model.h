@@ -78,6 +78,7 @@ typedef struct model_task {
     uint64_t long_polls;      /* polls longer than the long-poll threshold */
     uint64_t max_poll_ns;
     uint64_t pending_holding_blocking; /* PENDING returns while holding a blocking mutex */
+    uint32_t blocking_held;   /* blocking mutexes it holds now */
     task_wait wait;
     hist poll_hist;           /* poll durations */
     hist sched_hist;          /* scheduled-to-polled delays */
@@ -112,6 +113,8 @@ typedef struct model_resource {
     uint32_t senders, receivers;
     bool refs_known;
     uint64_t version;        /* watch version, barrier generation */
+    uint64_t bytes_in, bytes_out; /* sockets: bytes received and sent so far */
+    bool bytes_known;
     uint64_t arrived, barrier_n;
     bool notify_stored;      /* notify: a stored permit */
     unsigned waiters;        /* tasks whose wait.resource is this one */

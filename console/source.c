@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -150,7 +151,7 @@ static void program_name(int pid, char *buf, size_t size)
     buf[n2] = '\0';
 }
 
-int source_attach(source *s, int pid)
+int source_attach(source *s, int pid, bool takeover)
 {
     memset(s, 0, sizeof *s);
     char spid[16];
@@ -159,13 +160,19 @@ int source_attach(source *s, int pid)
         return fail(s, WEFT_EINVAL, "%s is not a process id%s", spid, "");
     if (kill(pid, 0) != 0 && errno == ESRCH)
         return fail(s, WEFT_EIO, "no process %s%s", spid, "");
-    int err = weft_reader_open_live(pid, WEFT_READER_SNAPSHOT | WEFT_READER_SKIP_BACKLOG, &s->r);
+    unsigned flags = WEFT_READER_SNAPSHOT | WEFT_READER_SKIP_BACKLOG;
+    if (takeover)
+        flags |= WEFT_READER_TAKEOVER;
+    int err = weft_reader_open_live(pid, flags, &s->r);
     if (err < 0) {
         if (err == WEFT_EIO)
             return fail(s, err,
                         "process %s is not a weft program with tracing on (no /dev/shm/weft-%s: "
                         "start it with WEFT_TRACE=1, or with weft console -- PROGRAM)",
                         spid, spid);
+        if (err == WEFT_EBUSY)
+            return fail(s, err, "process %s is already watched by another reader (a console "
+                        "or weft record): --takeover takes its place%s", spid, "");
         const char *why = weft_reader_open_error();
         return fail(s, err, "cannot attach to process %s: %s", spid,
                     *why ? why : weft_strerror(err));
@@ -197,6 +204,13 @@ static bool reap(source *s)
     pid_t p = waitpid(s->child, &ws, WNOHANG);
     if (p == s->child) {
         describe_status(s, ws);
+        if (WIFSIGNALED(ws)) {
+            /* Killed, it could not remove its segment: we started it, we clean up. Our
+             * mapping stays readable, so its last events are still drained. */
+            char name[32];
+            snprintf(name, sizeof name, "/weft-%d", (int)s->child);
+            shm_unlink(name);
+        }
         s->child = -1;
         return true;
     }
@@ -297,8 +311,8 @@ size_t source_pump(source *s, model *m, int budget_ms)
                      weft_reader_last_error(s->r));
         else if (!s->end_reason[0]) {
             reap(s);
-            if (!s->end_reason[0])
-                snprintf(s->end_reason, sizeof s->end_reason, "exited");
+            if (!s->end_reason[0]) /* not our child: its exit status is not ours to know */
+                snprintf(s->end_reason, sizeof s->end_reason, "ended");
         }
         break;
     }

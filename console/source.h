@@ -44,7 +44,8 @@ typedef struct source {
 } source;
 
 int source_open_trace(source *s, const char *path);
-int source_attach(source *s, int pid);
+/* takeover: attach even if another reader (a console, weft record) holds the rings. */
+int source_attach(source *s, int pid, bool takeover);
 /* Start argv[0] with tracing on (its output to a log file) and attach to it. */
 int source_launch(source *s, char *const *argv);
 void source_close(source *s);

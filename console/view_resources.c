@@ -9,6 +9,7 @@
 #include <weft/resource.h>
 
 #include "app.h"
+#include "idmap.h"
 
 enum { R_ID, R_KIND, R_NAME, R_LOCATION, R_ATTRS, R_WAITERS, R_COUNT };
 
@@ -116,7 +117,12 @@ static void attrs_text(const model *m, const model_resource *r, char *buf, size_
         snprintf(buf, size, "%s", r->closed ? "cancelled" : "not cancelled");
         break;
     default:
-        snprintf(buf, size, "%s", r->nholders ? h : "");
+        if (r->bytes_known)
+            snprintf(buf, size, "%llu bytes in, %llu bytes out%s",
+                     (unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out,
+                     r->closed ? ", closed" : "");
+        else
+            snprintf(buf, size, "%s", r->nholders ? h : "");
         break;
     }
     if (r->dropped) {
@@ -242,10 +248,7 @@ void view_resources(app *a, canvas *cv, int top, int rows)
         model_location(m, res->location, buf, sizeof buf);
         canvas_text(cv, y, xs[R_LOCATION], attr, wid[R_LOCATION], buf);
         attrs_text(m, res, buf, sizeof buf);
-        long ri = -1;
-        for (size_t k = 0; k < m->nres; k++)
-            if (m->res[k] == res)
-                ri = (long)k;
+        long ri = idmap_get(m->res_map, res->id);
         bool warn = ri >= 0 && (size_t)ri < a->lints.nres && a->lints.res_mask[ri];
         if (warn) {
             char l[96];

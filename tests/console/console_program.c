@@ -6,6 +6,7 @@
  *                                  `weft explore` finds deadlocked (nothing left to run)
  *     console_program exit MS      tickers run for MS milliseconds, then the program exits
  *                                  with status 3
+ *     console_program crash MS     the same, then it aborts (SIGABRT)
  *
  * It prints "ready" once its runtime is built, so that a test can wait for it (the console
  * needs the program's segment, which the first runtime creates under WEFT_TRACE=1).
@@ -117,8 +118,9 @@ int main(int argc, char **argv)
 {
     bool deadlock = argc >= 2 && strcmp(argv[1], "deadlock") == 0;
     bool twolock = argc >= 2 && strcmp(argv[1], "twolock") == 0;
-    if (argc < 2 || (!deadlock && !twolock && strcmp(argv[1], "exit") != 0)) {
-        fprintf(stderr, "usage: console_program deadlock | twolock | exit MS\n");
+    bool crash = argc >= 2 && strcmp(argv[1], "crash") == 0;
+    if (argc < 2 || (!deadlock && !twolock && !crash && strcmp(argv[1], "exit") != 0)) {
+        fprintf(stderr, "usage: console_program deadlock | twolock | exit MS | crash MS\n");
         return 2;
     }
     weft_builder b = weft_builder_new_multi_thread();
@@ -152,6 +154,8 @@ int main(int argc, char **argv)
     weft_async_init(&m.tick[0].co, &ticker_vt);
     weft_async_init(&m.tick[1].co, &ticker_vt);
     weft_block_on(rt, &m.co.base);
+    if (crash)
+        abort();
     weft_runtime_shutdown_timeout(rt, 100);
     return 3;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/console/test_console_tmux.sh - the console in a real terminal (tmux), as a person sees it.
 #
-#   test_console_tmux.sh WEFT_BINARY CONSOLE_PROGRAM
+#   test_console_tmux.sh WEFT_BINARY CONSOLE_PROGRAM CONSOLE_PROGRAM_SOURCE
 #
 # Starts `weft console` inside a detached tmux session, presses keys with send-keys and reads
 # the screen with capture-pane, asserting on what is shown: on a recording of a deadlock found
@@ -11,7 +11,11 @@
 set -uo pipefail
 
 weft=$(realpath "${1:?usage: test_console_tmux.sh WEFT_BINARY CONSOLE_PROGRAM}")
-prog=$(realpath "${2:?usage: test_console_tmux.sh WEFT_BINARY CONSOLE_PROGRAM}")
+prog=$(realpath "${2:?usage: test_console_tmux.sh WEFT_BINARY CONSOLE_PROGRAM SOURCE}")
+src=$(realpath "${3:?usage: test_console_tmux.sh WEFT_BINARY CONSOLE_PROGRAM SOURCE}")
+# The line of the second lock, where each transfer waits: the console must show it.
+line=$(grep -n 'weft_mutex_lock_init(&t->l2' "$src" | cut -d: -f1)
+at="console_program.c:$line"
 
 if ! command -v tmux >/dev/null; then
     echo "1..0 # SKIP tmux is not installed (scripts/bootstrap.sh installs it)"
@@ -86,6 +90,10 @@ check_for() { # check_for DESCRIPTION TEXT [SECONDS]
 
 keys() { tm send-keys -t console "$@"; }
 
+# A session that lives as long as the test, so that the tmux server never exits between two
+# console sessions (a new session racing a server on its way out fails).
+tm new-session -d -s keepalive "sleep 100000"
+
 # ---------------------------------------------------------------- a recording of a deadlock
 "$weft" explore --seed 1 --out explore -- "$prog" twolock >explore.log 2>&1
 db=explore/console_program.shrunk.trace.db
@@ -99,13 +107,13 @@ check_for "recording: opens at the deadlock, in the deadlocks view" "Deadlock 1:
 check_for "recording: the cycle names the first task" "T1 'transfer_ab'"
 check_for "recording: and the second" "T2 'transfer_ba'"
 check_for "recording: the first task waits for account_b at the await's line" \
-    "waits to lock mutex 'account_b' at console_program.c:38, held by"
-check_for "recording: the second waits for account_a" "waits to lock mutex 'account_a' at console_program.c:38"
+    "waits to lock mutex 'account_b' at $at, held by"
+check_for "recording: the second waits for account_a" "waits to lock mutex 'account_a' at $at"
 check_for "recording: the header raises the alarm" "DEADLOCK x1"
 keys t
 check_for "recording: the tasks view shows both tasks" "transfer_ba"
 check_for "recording: ... with what each waits on and who holds it" \
-    "lock mutex 'account_a' at console_program.c:38 held by T1"
+    "lock mutex 'account_a' at $at held by T1"
 keys B
 check_for "recording: B goes back to the first event" "event 0/"
 if wait_gone "DEADLOCK x1" 5; then ok "recording: no deadlock at the start"; else not_ok "recording: no deadlock at the start"; fi
@@ -135,10 +143,10 @@ start 120 32 "$weft" console "$live_pid"
 check_for "live: the header says a deadlock formed" "DEADLOCK x1"
 check_for "live: the tasks view lists the ticking task" "heartbeat"
 check_for "live: and the stuck transfers with what they wait on" \
-    "lock mutex 'account_b' at console_program.c:38 held by T2"
+    "lock mutex 'account_b' at $at held by T2"
 keys d
 check_for "live: the deadlocks view draws the cycle" "Deadlock 1: 2 tasks"
-check_for "live: with the locks and source lines" "waits to lock mutex 'account_a' at console_program.c:38, held by"
+check_for "live: with the locks and source lines" "waits to lock mutex 'account_a' at $at, held by"
 keys Enter
 check_for "live: Enter opens the first task of the cycle" "Wait chain"
 check_for "live: its wait chain ends in the cycle" "again: a wait-for cycle, DEADLOCK"
@@ -164,6 +172,13 @@ check_for "launched: and the last state stays on screen" "ticker_two"
 keys q
 check_for "launched: q quits after the end" "[exited rc=0]"
 
+start 100 30 "$weft" console -- "$prog" crash 1000
+check_for "crashed: the program's tasks appear" "ticker_one"
+check_for "crashed: the status line says it was killed" "killed by signal 6" 20
+check_for "crashed: the last state stays on screen" "ticker_two"
+keys q
+check_for "crashed: q quits" "[exited rc=0]"
+
 # ---------------------------------------------------------------- small terminal, ASCII
 start 60 20 "$weft" console "$db"
 check_for "a terminal below 80x24 is told so" "terminal too small: 60x20"
@@ -188,7 +203,7 @@ rc=0
 if [ "$rc" -eq 1 ] && [ "$(wc -l <err.txt)" -eq 1 ]; then ok "a missing trace: one line, exit 1"; else
     not_ok "a missing trace: one line, exit 1 (rc $rc: $(cat err.txt))"; fi
 "$weft" console --snapshot --view deadlocks --width 100 "$db" >snap.txt 2>&1
-if grep -qF "waits to lock mutex 'account_b' at console_program.c:38, held by" snap.txt; then
+if grep -qF "waits to lock mutex 'account_b' at $at, held by" snap.txt; then
     ok "--snapshot --view deadlocks prints the cycle as text"
 else
     not_ok "--snapshot --view deadlocks prints the cycle as text"; sed 's/^/#   /' snap.txt >&2
