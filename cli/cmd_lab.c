@@ -13,9 +13,9 @@
  * BUILD/labs/results/NN/ keeps the build log, each test's schedules and run log, the last
  * score (for `list`) and how many hints were shown (for `hint`).
  *
- * Exit status: 0 full score (or, for other verbs, success), 1 points were lost, 2 bad usage,
- * a lab that is not there, a spec that does not parse, or a starter that does not build
- * (with --expect, 0 when the verdict is the expected one and 1 otherwise).
+ * Exit status: 0 full score (or, for other verbs, success), 1 points were lost (a starter
+ * that does not build scores 0), 2 bad usage, a lab that is not there or a spec that does not
+ * parse (with --expect, 0 when the verdict is the expected one and 1 otherwise).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -586,8 +586,28 @@ static int grade(const lab_paths *lp, const lab_ref *lab, const check_opts *co)
         snprintf(program, sizeof program, "%s", co->program);
     else
         snprintf(program, sizeof program, "%s/labs/lab%s-%s", lp->build, lab->num, which);
-    if (!co->no_build && !co->program && !build_program(lp, lab, which))
-        return co->expect ? CLI_FAILED : CLI_USAGE;
+    if (!co->no_build && !co->program && !build_program(lp, lab, which)) {
+        /* A program that does not build earns nothing: say so as a score, too. */
+        int max = 0;
+        for (int i = 0; i < spec.ntests; i++)
+            max += spec.tests[i].points;
+        if (co->json) {
+            char log[PATH_MAX + 16];
+            snprintf(log, sizeof log, "%s/build.log", lab->results);
+            char *text = read_text(log);
+            printf("{\"lab\": \"%s\", \"title\": ", lab->num);
+            json_string(stdout, spec.title);
+            printf(", \"built\": false, \"score\": 0, \"max\": %d, \"build_log\": ", max);
+            json_string(stdout, text ? text : "");
+            printf(", \"tests\": []}\n");
+            free(text);
+        } else {
+            printf("\nScore 0/%d (labs/%s/%s does not build)\n", max, lab->folder,
+                   co->solution ? "solution/solution.c" : "starter.c");
+        }
+        lab_spec_free(&spec);
+        return co->expect < 0 ? CLI_OK : CLI_FAILED;
+    }
     if (access(program, X_OK) != 0) {
         fprintf(stderr, "weft lab: %s is not there (build it: ninja -C %s labs/lab%s-%s)\n",
                 program, shown(lp->build), lab->num, which);
@@ -1011,7 +1031,7 @@ const cli_cmd cli_cmd_lab = {
         "     --expect pass|fail  exit 0 when the verdict is this one (tests)\n"
         "  hint NN         the next hint (and the ones already shown); --reset hides them\n"
         "\n"
-        "Exit status: 0 success or full score, 1 points lost, 2 bad usage, a missing lab,\n"
-        "a bad grade.spec or a starter that does not build.\n",
+        "Exit status: 0 success or full score, 1 points lost (a starter that does not build\n"
+        "scores 0), 2 bad usage, a missing lab or a bad grade.spec.\n",
     .run = lab_main_cmd,
 };
