@@ -291,6 +291,77 @@ static void test_io_current_location_is_the_await(void **state)
     weft_runtime_shutdown(rt);
 }
 
+/* A task reading a stream that is always ready still yields: the duplex spends the
+ * cooperative budget, so a neighbour spawned after the reader runs long before the reader has
+ * drained the pipe (without the budget it would run only once every byte was read). */
+typedef struct greedy_reader {
+    weft_async co;
+    weft_io_stream *s;
+    size_t *got; /* progress, watched by the neighbour */
+    unsigned char c;
+    weft_io_read rd;
+} greedy_reader;
+
+static weft_poll greedy_reader_poll(weft_future *f, weft_context *cx)
+{
+    greedy_reader *g = (greedy_reader *)f;
+    WEFT_ASYNC_BEGIN(&g->co);
+    for (;;) {
+        weft_io_read_init(&g->rd, g->s, &g->c, 1);
+        WEFT_AWAIT(&g->co, cx, &g->rd);
+        if (g->rd.n == 0)
+            break;
+        (*g->got)++;
+    }
+    WEFT_ASYNC_END(&g->co);
+}
+
+static const weft_future_vtable greedy_reader_vt = {greedy_reader_poll, weft_async_drop,
+                                                    "greedy"};
+
+typedef struct neighbour {
+    weft_future base;
+    const size_t *got;
+} neighbour;
+
+static weft_poll neighbour_poll(weft_future *f, weft_context *cx)
+{
+    weft_task_return(cx, (intptr_t)*((neighbour *)f)->got);
+    return WEFT_READY;
+}
+
+static const weft_future_vtable neighbour_vt = {neighbour_poll, NULL, "neighbour"};
+
+static void test_io_always_ready_stream_yields(void **state)
+{
+    (void)state;
+    enum { TOTAL = 100000 };
+    static unsigned char fill[TOTAL];
+    weft_runtime *rt = io_rt_new(WEFT_CURRENT_THREAD);
+    weft_duplex *a, *b;
+    duplex_pair(TOTAL, SIZE_MAX, &a, &b);
+    weft_io_write_all wa;
+    weft_io_write_all_init(&wa, weft_duplex_stream(a), fill, TOTAL);
+    io_block_on(rt, &wa);
+    weft_duplex_free(a); /* end of stream after the bytes */
+
+    size_t got = 0;
+    greedy_reader g = {.s = weft_duplex_stream(b), .got = &got};
+    weft_async_init(&g.co, &greedy_reader_vt);
+    neighbour n = {.base = {&neighbour_vt}, .got = &got};
+    weft_join_handle hg = weft_runtime_spawn(rt, &g);
+    weft_join_handle hn = weft_runtime_spawn(rt, &n);
+    intptr_t seen = join_value(rt, &hn);
+    join_value(rt, &hg);
+    assert_int_equal(got, TOTAL);
+    /* Spawned from outside, both start in the remote queue, which the scheduler looks at only
+     * every so many polls (as Tokio's global queue): the neighbour runs after a few budgets'
+     * worth of reads, not after one. Without the budget it would see all TOTAL. */
+    assert_true(seen < TOTAL);
+    weft_duplex_free(b);
+    weft_runtime_shutdown(rt);
+}
+
 /* ---------------------------------------------------------------- buffered reader */
 
 static const char lines_text[] = "first\nsecond line\r\n\nlast without newline";
@@ -540,6 +611,7 @@ int main(void)
         cmocka_unit_test(test_io_os_error_band),
         cmocka_unit_test(test_io_missing_direction_is_einval),
         cmocka_unit_test(test_io_current_location_is_the_await),
+        cmocka_unit_test(test_io_always_ready_stream_yields),
         cmocka_unit_test(test_io_buf_lines_every_split_point),
         cmocka_unit_test(test_io_buf_read_line_keeps_newline),
         cmocka_unit_test(test_io_buf_line_too_long_is_bounded),
