@@ -55,8 +55,26 @@ const char *weft__det_wait_phrase(int op)
     case WEFT_OP_NOTIFIED: return "for a notification from";
     case WEFT_OP_WAIT: return "at";
     case WEFT_OP_CANCELLED: return "for the cancellation of";
+    case WEFT_OP_ACCEPT: return "to accept a connection on";
+    case WEFT_OP_CONNECT: return "to connect";
     default: return "on";
     }
+}
+
+/* READ and WRITE mean lock modes on an rwlock but data on a socket; a step keeps only the
+ * resource's name, which for a socket is its kind's ("tcp_stream", ...). */
+static const char *socket_wait_phrase(int op, const char *name)
+{
+    static const char *const sockets[] = {"tcp_stream", "unix_stream", "udp_socket"};
+    for (size_t i = 0; i < sizeof sockets / sizeof sockets[0]; i++) {
+        if (strcmp(name, sockets[i]) != 0)
+            continue;
+        if (op == WEFT_OP_READ)
+            return "to read from";
+        if (op == WEFT_OP_WRITE)
+            return "to write to";
+    }
+    return weft__det_wait_phrase(op);
 }
 
 const char *weft__det_op_name(int op)
@@ -365,7 +383,8 @@ const char *weft__det_step_op_text(const weft__det_record *r, const weft__det_st
         snprintf(where, sizeof where, " at %s:%d", weft__det_str(r, s->file), s->line);
     switch (s->op) {
     case WEFT__OP_WAIT:
-        snprintf(buf, size, "waits %s '%s'%s", weft__det_wait_phrase(s->res_op), detail, where);
+        snprintf(buf, size, "waits %s '%s'%s", socket_wait_phrase(s->res_op, detail), detail,
+                 where);
         break;
     case WEFT__OP_DONE:
         snprintf(buf, size, "finishes");
