@@ -110,7 +110,7 @@ static weft_poll writer_poll_write(weft_io_stream *s, weft_context *cx, const vo
     *err = w->err;
     if (w->err || len == 0)
         return WEFT_READY;
-    if (w->len + len > w->cap) {
+    if (len > w->cap - w->len) {
         if (flush_buffer(w, cx, err) == WEFT_PENDING)
             return WEFT_PENDING;
         if (*err < 0)
