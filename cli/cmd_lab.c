@@ -811,9 +811,17 @@ static int verb_hint(const lab_paths *lp, const lab_ref *lab, bool reset)
         shown_before = 0;
     int now = shown_before < nh ? (int)shown_before + 1 : nh;
     for (int i = 0; i < now; i++) {
-        if (i == now - 1 && now > shown_before)
-            printf("%s", i ? "\n(new)\n" : "");
-        fwrite(start[i], 1, (size_t)len[i], stdout);
+        /* "### Hint N", marked when it is the one this call unlocked, then its text without
+         * the blank lines around it. */
+        int n = len[i];
+        while (n > 0 && isspace((unsigned char)start[i][n - 1]))
+            n--;
+        const char *nl = memchr(start[i], '\n', (size_t)n);
+        int head = nl ? (int)(nl - start[i]) : n;
+        printf("%s%.*s%s\n", i ? "\n" : "", head, start[i],
+               i == now - 1 && now > shown_before ? "   (new)" : "");
+        if (nl)
+            printf("%.*s\n", n - head - 1, nl + 1);
     }
     if (now < nh)
         printf("\n(%d of %d hints shown; the next: %s lab hint %s)\n", now, nh, lp->weft,
