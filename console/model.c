@@ -49,6 +49,7 @@ void model_init(model *m, const model_limits *limits)
         model_limits_default(&m->limits);
     m->task_map = idmap_new();
     m->res_map = idmap_new();
+    m->timer_map = idmap_new();
 }
 
 static void task_free(model_task *t)
@@ -76,6 +77,7 @@ void model_free(model *m)
     free(m->locs);
     idmap_free(m->task_map);
     idmap_free(m->res_map);
+    idmap_free(m->timer_map);
     memset(m, 0, sizeof *m);
 }
 
@@ -721,15 +723,25 @@ static void on_resource_misc(model *m, const weft_event *ev)
 
 /* ---------------------------------------------------------------- timers */
 
+/* Timers are many (one per sleeping task) and armed and fired all the time: they are found by
+ * id through timer_map, and removed by moving the last one into the hole. */
+static void timer_remove(model *m, size_t i)
+{
+    idmap_del(m->timer_map, m->timers[i].id);
+    m->timers[i] = m->timers[--m->ntimers];
+    if (i < m->ntimers)
+        idmap_put(m->timer_map, m->timers[i].id, i);
+}
+
 static void on_timer(model *m, const weft_event *ev)
 {
     if (ev->type == WEFT_EV_timer_arm) {
         const weft_ev_timer_arm *e = &ev->u.timer_arm;
-        for (size_t i = 0; i < m->ntimers; i++)
-            if (m->timers[i].id == e->timer) {
-                m->timers[i] = (model_timer){e->timer, e->deadline, e->task, ev->ts};
-                return;
-            }
+        long i = idmap_get(m->timer_map, e->timer);
+        if (i >= 0) {
+            m->timers[i] = (model_timer){e->timer, e->deadline, e->task, ev->ts};
+            return;
+        }
         if (m->ntimers == m->cap_timers) {
             size_t n = m->cap_timers ? m->cap_timers * 2 : 32;
             model_timer *p = realloc(m->timers, n * sizeof *p);
@@ -738,13 +750,13 @@ static void on_timer(model *m, const weft_event *ev)
             m->timers = p;
             m->cap_timers = n;
         }
+        if (!idmap_put(m->timer_map, e->timer, m->ntimers))
+            return;
         m->timers[m->ntimers++] = (model_timer){e->timer, e->deadline, e->task, ev->ts};
     } else {
-        for (size_t i = 0; i < m->ntimers; i++)
-            if (m->timers[i].id == ev->u.timer_fire.timer) {
-                m->timers[i] = m->timers[--m->ntimers];
-                return;
-            }
+        long i = idmap_get(m->timer_map, ev->u.timer_fire.timer);
+        if (i >= 0)
+            timer_remove(m, (size_t)i);
     }
 }
 
@@ -921,7 +933,7 @@ void model_gc(model *m, uint64_t now)
         model_task *t = model_task_get(m, tm->task);
         bool stale = tm->task && (!t || (t->state == TASK_DONE && t->done_at + keep < now));
         if (stale) {
-            m->timers[i] = m->timers[--m->ntimers];
+            timer_remove(m, i);
             continue;
         }
         i++;

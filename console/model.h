@@ -166,7 +166,7 @@ typedef struct model {
     size_t nworkers;
     model_timer *timers;
     size_t ntimers, cap_timers;
-    struct idmap *task_map, *res_map;
+    struct idmap *task_map, *res_map, *timer_map;
     /* names: learnt from string_def/location_def events, else asked of `names` */
     char **strings;
     size_t nstrings;

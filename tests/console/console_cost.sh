@@ -32,7 +32,7 @@ until [ -e "/dev/shm/weft-$lpid" ] || [ $SECONDS -ge $deadline ]; do sleep 0.05;
 tm new-session -d -s cost -x 160 -y 50 "env TERM=xterm-256color LANG=C.UTF-8 $weft console $lpid"
 cpid=
 until [ -n "$cpid" ] || [ $SECONDS -ge $deadline ]; do
-    cpid=$(pgrep -f "weft console $lpid" | head -n1 || true)
+    cpid=$(pgrep -f "^$weft console $lpid" | head -n1 || true)
     sleep 0.05
 done
 events_now() { tm capture-pane -p -t cost | grep -o 'live  [0-9]* events' | grep -o '[0-9]*' || echo 0; }

@@ -567,6 +567,41 @@ static void test_console_bad_events_absorbed(void **state)
     model_free(&m);
 }
 
+static void timer(model *m, uint16_t type, uint64_t id, uint64_t task, uint64_t ts)
+{
+    weft_event e = E(type, ts);
+    e.u.timer_arm.timer = id;
+    if (type == WEFT_EV_timer_arm)
+        e.u.timer_arm.task = task;
+    model_apply(m, &e);
+}
+
+static void test_console_timers_armed_fired_forgotten(void **state)
+{
+    (void)state;
+    model m;
+    model_init(&m, NULL);
+    for (uint64_t i = 1; i <= 300; i++) {
+        spawn(&m, i, 0, 0, 1);
+        timer(&m, WEFT_EV_timer_arm, 0x1000 + i, i, 2);
+    }
+    assert_int_equal(m.ntimers, 300);
+    timer(&m, WEFT_EV_timer_arm, 0x1000 + 7, 7, 3); /* re-armed: still one timer */
+    assert_int_equal(m.ntimers, 300);
+    for (uint64_t i = 1; i <= 300; i += 2)
+        timer(&m, WEFT_EV_timer_fire, 0x1000 + i, 0, 4);
+    assert_int_equal(m.ntimers, 150);
+    for (size_t i = 0; i < m.ntimers; i++)
+        assert_int_equal(m.timers[i].id % 2, 0); /* the even ones are left, each once */
+    /* A timer of a task that finished is dropped with it (a cancelled sleep fires never). */
+    complete(&m, 2, 10);
+    model_gc(&m, 11 + m.limits.retain_ns);
+    assert_int_equal(m.ntimers, 149);
+    timer(&m, WEFT_EV_timer_fire, 0x1000 + 4, 0, 12);
+    assert_int_equal(m.ntimers, 148);
+    model_free(&m);
+}
+
 static void test_console_hist_quantiles(void **state)
 {
     (void)state;
@@ -621,6 +656,7 @@ int main(void)
         cmocka_unit_test(test_console_lint_channel_grows),
         cmocka_unit_test(test_console_gc_forgets_finished_tasks),
         cmocka_unit_test(test_console_bad_events_absorbed),
+        cmocka_unit_test(test_console_timers_armed_fired_forgotten),
         cmocka_unit_test(test_console_hist_quantiles),
         cmocka_unit_test(test_console_idmap_insert_delete),
     };
