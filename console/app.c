@@ -293,7 +293,8 @@ void view_help(app *a, canvas *cv, int top, int rows)
         "",
         "Task states: running (being polled), scheduled (woken, waiting for a worker),",
         "idle (waiting to be woken), done. Wait chains and deadlocks follow lock and permit",
-        "holders; waits on channels, notifies and joins have no known holder.",
+        "holders and, for a send on a full channel, its receiver; waits to receive, on",
+        "notifies and on joins have no known holder.",
     };
     for (size_t i = 0; i < sizeof lines / sizeof lines[0] && (int)i < rows; i++)
         canvas_text(cv, top + (int)i, 1, i < 14 ? AT_NORMAL : AT_DIM, -1, lines[i]);

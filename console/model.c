@@ -843,6 +843,11 @@ void model_apply(model *m, const weft_event *ev)
         break;
     case WEFT_EV_task_wait:
         if ((t = task_at(m, ev->u.task_wait.task, ev->ts)) && t->state != TASK_DONE) {
+            if (ev->u.task_wait.op == WEFT_OP_RECV) {
+                model_resource *r = res_at(m, ev->u.task_wait.resource, ev->ts);
+                if (r)
+                    r->receiver = t->id;
+            }
             t->wait.resource = ev->u.task_wait.resource;
             t->wait.location = ev->u.task_wait.location;
             t->wait.op = ev->u.task_wait.op;

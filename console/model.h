@@ -118,6 +118,8 @@ typedef struct model_resource {
     uint64_t arrived, barrier_n;
     bool notify_stored;      /* notify: a stored permit */
     unsigned waiters;        /* tasks whose wait.resource is this one */
+    uint64_t receiver;       /* mpsc/oneshot: the task last seen waiting to receive from it,
+                                the one a full channel's senders wait for */
 } model_resource;
 
 typedef struct poll_span {

@@ -95,7 +95,9 @@ static int draw_chain(app *a, canvas *cv, int y, int last, uint64_t task)
         }
         fmt_wait(m, l, what, sizeof what);
         canvas_printf(cv, y++, x + 1, AT_NORMAL, "%s%s", what,
-                      l->holder ? ", held by" : ", which nobody holds");
+                      !l->holder         ? ", which nobody holds"
+                      : l->via_receiver ? ", whose receiver is"
+                                        : ", held by");
     }
     if (ch.end == CHAIN_CYCLE && y <= last) {
         char who[160];

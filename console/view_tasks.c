@@ -309,10 +309,13 @@ void view_tasks(app *a, canvas *cv, int top, int rows)
             char res[128], loc[96];
             fmt_res(m, t->wait.resource, res, sizeof res);
             model_location(m, t->wait.location, loc, sizeof loc);
-            uint64_t h = waitgraph_holder(m, model_res_get(m, t->wait.resource), t->id);
+            bool rx;
+            uint64_t h = waitgraph_holder(m, model_res_get(m, t->wait.resource), t->wait.op,
+                                          t->id, &rx);
             char held[40] = "";
             if (h)
-                snprintf(held, sizeof held, " held by T%llu", (unsigned long long)h);
+                snprintf(held, sizeof held, " %s T%llu", rx ? "read by" : "held by",
+                         (unsigned long long)h);
             snprintf(buf, sizeof buf, "%s %s%s%s%s", model_op_name(t->wait.op), res,
                      *loc ? " at " : "", loc, held);
             cell_text(cv, y, &L, C_WAITING, stuck ? AT_ERROR : attr, buf);

@@ -36,8 +36,26 @@ static bool task_waiting(const model_task *t)
     return t && t->state != TASK_DONE && t->state != TASK_RUNNING && t->wait.resource != 0;
 }
 
-uint64_t waitgraph_holder(const model *m, const model_resource *r, uint64_t waiter)
+/* A send waits for the receiver of an mpsc or oneshot channel. */
+static uint64_t receiver_of(const model_resource *r, uint8_t op)
 {
+    if (r && op == WEFT_OP_SEND && r->receiver &&
+        (r->kind == WEFT_RESOURCE_MPSC || r->kind == WEFT_RESOURCE_ONESHOT))
+        return r->receiver;
+    return 0;
+}
+
+uint64_t waitgraph_holder(const model *m, const model_resource *r, uint8_t op, uint64_t waiter,
+                          bool *via_receiver)
+{
+    if (via_receiver)
+        *via_receiver = false;
+    uint64_t rx = receiver_of(r, op);
+    if (rx) {
+        if (via_receiver)
+            *via_receiver = true;
+        return rx;
+    }
     if (!r || !has_holders(r) || r->nholders == 0)
         return 0;
     uint64_t first = 0;
@@ -71,7 +89,8 @@ void wait_chain_of(const model *m, uint64_t task, wait_chain *out)
         l->resource = t->wait.resource;
         l->op = t->wait.op;
         l->location = t->wait.location;
-        l->holder = waitgraph_holder(m, model_res_get(m, t->wait.resource), t->id);
+        l->holder = waitgraph_holder(m, model_res_get(m, t->wait.resource), t->wait.op, t->id,
+                                     &l->via_receiver);
         if (!l->holder) {
             out->end = CHAIN_NO_HOLDER;
             return;
@@ -132,16 +151,19 @@ static void dfs(search *s, const model_task *t)
     if (s->depth == CYCLE_MAX || s->budget == 0)
         return;
     const model_resource *r = model_res_get(s->m, t->wait.resource);
-    if (!r || !has_holders(r))
+    uint64_t rx = receiver_of(r, t->wait.op);
+    if (!r || (!rx && !has_holders(r)))
         return;
     chain_link *l = &s->path[s->depth];
     l->task = t->id;
     l->resource = t->wait.resource;
     l->op = t->wait.op;
     l->location = t->wait.location;
-    for (unsigned i = 0; i < r->nholders && s->budget; i++) {
+    l->via_receiver = rx != 0;
+    unsigned nedges = rx ? 1 : r->nholders;
+    for (unsigned i = 0; i < nedges && s->budget; i++) {
         s->budget--;
-        uint64_t h = r->holders[i].task;
+        uint64_t h = rx ? rx : r->holders[i].task;
         if (h == s->start) {
             l->holder = h;
             if (s->found < s->max) {

@@ -9,8 +9,12 @@
  *
  * A resource with several holders (readers, permit holders) gives several edges; a chain
  * follows the first holder that is itself waiting, since that is the one that explains the
- * wait. Waits on channels, notifies and barriers have no holder in the event stream (which
- * task will send is not known), so chains and cycles stop there.
+ * wait. A task waiting to *send* on a full mpsc or oneshot channel waits for its receiver:
+ * the task last seen waiting to receive from it (the stream does not say who owns a receiver
+ * handle, but a consumer that ever found its channel empty has said so). That edge is what
+ * closes a cycle of actors whose bounded mailboxes feed each other. Waits to receive, on
+ * notifies and barriers have no known holder (which task will send is not known), so chains
+ * and cycles stop there.
  */
 #ifndef WEFT_CONSOLE_WAITGRAPH_H
 #define WEFT_CONSOLE_WAITGRAPH_H
@@ -25,7 +29,8 @@ typedef struct chain_link {
     uint64_t resource;  /* what it waits on (0: it does not wait) */
     uint8_t op;
     uint32_t location;  /* the await's location */
-    uint64_t holder;    /* task holding the resource, 0 if none known */
+    uint64_t holder;    /* task holding the resource (or receiving from it), 0 if none known */
+    bool via_receiver;  /* holder is the channel's receiver, not a lock or permit holder */
 } chain_link;
 
 typedef enum chain_end {
@@ -45,9 +50,11 @@ typedef struct wait_chain {
 /* The chain starting at task `task`. n == 0 if the task is unknown. */
 void wait_chain_of(const model *m, uint64_t task, wait_chain *out);
 
-/* The holder that explains a wait on r by task `waiter`: the first holder (other than the
- * waiter, unless it is the only one) that is itself waiting, else the first. 0 if none. */
-uint64_t waitgraph_holder(const model *m, const model_resource *r, uint64_t waiter);
+/* The task that explains a wait on r for operation op by task `waiter`: the channel's receiver
+ * for a send, else the first holder (other than the waiter, unless it is the only one) that is
+ * itself waiting, else the first holder. 0 if none. *via_receiver (may be NULL) says which. */
+uint64_t waitgraph_holder(const model *m, const model_resource *r, uint8_t op, uint64_t waiter,
+                          bool *via_receiver);
 
 typedef struct wait_cycle {
     chain_link links[CYCLE_MAX]; /* links[i].holder == links[(i+1) % n].task */

@@ -323,6 +323,42 @@ static void test_console_self_deadlock_on_reentrant_lock(void **state)
     model_free(&m);
 }
 
+/* Two actors whose bounded mailboxes feed each other: each waits to send into the other's
+ * full mailbox, and the other is the one that receives from it. */
+static void test_console_mailbox_cycle_through_receivers(void **state)
+{
+    (void)state;
+    model m;
+    model_init(&m, NULL);
+    resource(&m, 10, WEFT_RESOURCE_MPSC, 0, 2, 1);
+    resource(&m, 20, WEFT_RESOURCE_MPSC, 0, 2, 1);
+    spawn(&m, 1, 0, 0, 2);
+    spawn(&m, 2, 0, 0, 2);
+    /* each has waited on its own empty mailbox once: that names the receivers */
+    poll_begin(&m, 1, 0, 3);
+    wait_on(&m, 1, 10, WEFT_OP_RECV, 0, 4);
+    poll_end(&m, 1, 0, false, 5);
+    poll_begin(&m, 2, 1, 3);
+    wait_on(&m, 2, 20, WEFT_OP_RECV, 0, 4);
+    poll_end(&m, 2, 1, false, 5);
+    wait_cycle c[2];
+    assert_int_equal(waitgraph_cycles(&m, c, 2), 0); /* two consumers waiting: no cycle */
+    wake(&m, 1, 0, true, 6);
+    wake(&m, 2, 0, true, 6);
+    poll_begin(&m, 1, 0, 7);
+    wait_on(&m, 1, 20, WEFT_OP_SEND, 0, 8);
+    poll_end(&m, 1, 0, false, 9);
+    poll_begin(&m, 2, 1, 7);
+    wait_on(&m, 2, 10, WEFT_OP_SEND, 0, 8);
+    poll_end(&m, 2, 1, false, 9);
+    assert_int_equal(waitgraph_cycles(&m, c, 2), 1);
+    assert_int_equal(c[0].n, 2);
+    assert_true(c[0].links[0].via_receiver);
+    assert_int_equal(c[0].links[0].holder, 2);
+    assert_int_equal(c[0].links[1].holder, 1);
+    model_free(&m);
+}
+
 static void test_console_chain_stops_at_running_holder(void **state)
 {
     (void)state;
@@ -644,6 +680,7 @@ int main(void)
         cmocka_unit_test(test_console_wait_chain_ends_in_cycle),
         cmocka_unit_test(test_console_no_deadlock_when_a_task_can_run),
         cmocka_unit_test(test_console_self_deadlock_on_reentrant_lock),
+        cmocka_unit_test(test_console_mailbox_cycle_through_receivers),
         cmocka_unit_test(test_console_chain_stops_at_running_holder),
         cmocka_unit_test(test_console_lint_never_yielded),
         cmocka_unit_test(test_console_lint_lost_waker_waits_a_second),
