@@ -3,7 +3,8 @@
  * Tokio names: AsyncRead / AsyncWrite -> weft_io_stream (one vtable with both sides),
  * AsyncReadExt::read -> weft_io_read_init, read_exact -> weft_io_read_exact_init,
  * AsyncWriteExt::write -> weft_io_write_init, write_all -> weft_io_write_all_init,
- * flush -> weft_io_flush_init, shutdown -> weft_io_shutdown_init, io::duplex -> weft_duplex_new.
+ * flush -> weft_io_flush_init, shutdown -> weft_io_shutdown_init, io::copy -> weft_io_copy_init,
+ * read_to_end -> weft_io_read_to_end_init, io::duplex -> weft_duplex_new.
  * Buffered streams are in weft/io_buf.h, framing in weft/codec.h, files in weft/fs.h.
  *
  * THE STREAM INTERFACE. A stream is a struct whose first member is a `weft_io_stream` header
@@ -239,6 +240,48 @@ void weft__io_write_all_init(weft_io_write_all *f, weft_io_stream *s, const void
                              size_t len, weft_location where);
 void weft__io_flush_init(weft_io_flush *f, weft_io_stream *s, weft_location where);
 void weft__io_shutdown_init(weft_io_shutdown *f, weft_io_stream *s, weft_location where);
+
+/* ---------------------------------------------------------------- copy and read_to_end
+ *
+ * copy (tokio::io::copy): read from `from` and write everything to `to` until `from` ends,
+ * then flush `to`. READY with status 0 and `copied` bytes, or the first error of either side
+ * (`copied` then says how many reached `to`). Its 8 KiB buffer is allocated at the first poll
+ * and freed when it completes or is dropped. Not cancel-safe: bytes read from `from` and not
+ * yet written to `to` are lost when it is dropped.
+ *
+ * read_to_end (AsyncReadExt::read_to_end, with a limit): everything until end of stream into a
+ * buffer that grows as bytes arrive, never past `max` bytes: a stream longer than that fails
+ * with WEFT_ETOOBIG rather than exhausting memory. On status 0, `data` (followed by a NUL byte
+ * that `len` does not count) belongs to the CALLER, who frees it with free(); on an error it is
+ * NULL. Not cancel-safe: the bytes read so far are freed with the dropped future. */
+typedef struct weft_io_copy {
+    weft_future base;
+    weft_io_stream *from, *to; /* [owner] borrowed */
+    weft_location where;
+    unsigned char *buf;        /* [owner] 8 KiB, NULL before the first poll and after the end */
+    size_t filled, written;    /* [owner] buf[written, filled) waits to be written */
+    bool flushing;             /* [owner] `from` ended, everything written: flushing `to` */
+    uint64_t copied;           /* result */
+    int status;                /* result */
+} weft_io_copy;
+
+typedef struct weft_io_read_to_end {
+    weft_future base;
+    weft_io_stream *stream;    /* [owner] borrowed */
+    size_t max;
+    weft_location where;
+    size_t cap;                /* [owner] size of data's allocation, less the NUL */
+    unsigned char *data;       /* result: caller frees; NULL on error */
+    size_t len;                /* result */
+    int status;                /* result */
+} weft_io_read_to_end;
+
+#define weft_io_copy_init(f, from, to) weft__io_copy_init((f), (from), (to), WEFT_HERE)
+#define weft_io_read_to_end_init(f, s, max) weft__io_read_to_end_init((f), (s), (max), WEFT_HERE)
+void weft__io_copy_init(weft_io_copy *f, weft_io_stream *from, weft_io_stream *to,
+                        weft_location where);
+void weft__io_read_to_end_init(weft_io_read_to_end *f, weft_io_stream *s, size_t max,
+                               weft_location where);
 
 /* ---------------------------------------------------------------- the in-memory duplex
  *

@@ -362,6 +362,162 @@ static void test_io_always_ready_stream_yields(void **state)
     weft_runtime_shutdown(rt);
 }
 
+/* ---------------------------------------------------------------- copy, read_to_end */
+
+/* A task that copies `from` into `to`, then shuts `to` down; returns the bytes copied, or the
+ * copy's error. */
+typedef struct copier {
+    weft_async co;
+    weft_io_stream *from, *to;
+    weft_io_copy cp;
+    weft_io_shutdown sd;
+} copier;
+
+static weft_poll copier_poll(weft_future *f, weft_context *cx)
+{
+    copier *c = (copier *)f;
+    WEFT_ASYNC_BEGIN(&c->co);
+    weft_io_copy_init(&c->cp, c->from, c->to);
+    WEFT_AWAIT(&c->co, cx, &c->cp);
+    if (c->cp.status < 0) {
+        weft_task_return(cx, c->cp.status);
+        WEFT_ASYNC_RETURN(&c->co);
+    }
+    weft_io_shutdown_init(&c->sd, c->to);
+    WEFT_AWAIT(&c->co, cx, &c->sd);
+    weft_task_return(cx, (intptr_t)c->cp.copied);
+    WEFT_ASYNC_END(&c->co);
+}
+
+static const weft_future_vtable copier_vt = {copier_poll, weft_async_drop, "copier"};
+
+static weft_join_handle copier_spawn(weft_runtime *rt, weft_io_stream *from, weft_io_stream *to)
+{
+    copier c = {.from = from, .to = to};
+    weft_async_init(&c.co, &copier_vt);
+    return weft_runtime_spawn(rt, &c);
+}
+
+/* copy moves every byte between two pipes with small chunks on both sides; read_to_end on
+ * the far side gets them all. */
+static void test_io_copy_and_read_to_end(void **state)
+{
+    (void)state;
+    enum { N = 50000 };
+    unsigned char *msg = malloc(N);
+    for (size_t i = 0; i < N; i++)
+        msg[i] = (unsigned char)(i * 13);
+    weft_runtime *rt = io_rt_new(WEFT_CURRENT_THREAD);
+    weft_duplex *src_w, *src_r, *dst_w, *dst_r;
+    duplex_pair(1000, 7, &src_w, &src_r);
+    duplex_pair(900, 5, &dst_w, &dst_r);
+    weft_join_handle hf = feeder_spawn(rt, weft_duplex_stream(src_w), msg, N, true);
+    weft_join_handle hc = copier_spawn(rt, weft_duplex_stream(src_r), weft_duplex_stream(dst_w));
+    weft_io_read_to_end rte;
+    weft_io_read_to_end_init(&rte, weft_duplex_stream(dst_r), N);
+    io_block_on(rt, &rte);
+    assert_int_equal(rte.status, 0);
+    assert_int_equal(rte.len, N);
+    assert_memory_equal(rte.data, msg, N);
+    assert_int_equal(rte.data[N], '\0');
+    free(rte.data);
+    assert_int_equal(join_value(rt, &hc), N);
+    assert_int_equal(join_value(rt, &hf), N);
+    weft_duplex_free(src_w);
+    weft_duplex_free(src_r);
+    weft_duplex_free(dst_w);
+    weft_duplex_free(dst_r);
+    weft_runtime_shutdown(rt);
+    free(msg);
+}
+
+/* read_to_end: exactly max bytes pass, one more is WEFT_ETOOBIG with nothing handed out; an
+ * empty stream gives an empty string. A copy into a closed stream reports WEFT_ECLOSED. */
+static void test_io_read_to_end_limit_and_copy_error(void **state)
+{
+    (void)state;
+    weft_runtime *rt = io_rt_new(WEFT_CURRENT_THREAD);
+    for (size_t max = 9; max <= 11; max++) {
+        weft_duplex *a, *b;
+        duplex_pair(64, 3, &a, &b);
+        weft_join_handle h = feeder_spawn(rt, weft_duplex_stream(a), "0123456789", 10, true);
+        weft_io_read_to_end rte;
+        weft_io_read_to_end_init(&rte, weft_duplex_stream(b), max);
+        io_block_on(rt, &rte);
+        if (max < 10) {
+            assert_int_equal(rte.status, WEFT_ETOOBIG);
+            assert_null(rte.data);
+        } else {
+            assert_int_equal(rte.status, 0);
+            assert_int_equal(rte.len, 10);
+            assert_string_equal((char *)rte.data, "0123456789");
+            free(rte.data);
+        }
+        join_value(rt, &h);
+        weft_duplex_free(a);
+        weft_duplex_free(b);
+    }
+
+    weft_duplex *a, *b, *c, *d;
+    duplex_pair(64, SIZE_MAX, &a, &b);
+    duplex_pair(64, SIZE_MAX, &c, &d);
+    weft_io_shutdown sd;
+    weft_io_shutdown_init(&sd, weft_duplex_stream(a));
+    io_block_on(rt, &sd);
+    weft_io_read_to_end rte;
+    weft_io_read_to_end_init(&rte, weft_duplex_stream(b), 100);
+    io_block_on(rt, &rte);
+    assert_int_equal(rte.status, 0);
+    assert_int_equal(rte.len, 0);
+    assert_string_equal((char *)rte.data, "");
+    free(rte.data);
+
+    weft_io_write_all wa;
+    weft_io_write_all_init(&wa, weft_duplex_stream(c), "data", 4);
+    io_block_on(rt, &wa);
+    weft_duplex_free(b); /* the copy's destination, a's peer, is gone */
+    weft_io_copy cp;
+    weft_io_copy_init(&cp, weft_duplex_stream(d), weft_duplex_stream(a));
+    io_block_on(rt, &cp);
+    assert_int_equal(cp.status, WEFT_ECLOSED);
+    assert_int_equal(cp.copied, 0);
+    weft_duplex_free(a);
+    weft_duplex_free(c);
+    weft_duplex_free(d);
+    weft_runtime_shutdown(rt);
+}
+
+/* A copy and a read_to_end dropped half-way free their buffers (LSan checks). */
+static void test_io_copy_dropped_frees_its_buffer(void **state)
+{
+    (void)state;
+    weft_runtime *rt = io_rt_new(WEFT_CURRENT_THREAD);
+    weft_duplex *a, *b, *c, *d;
+    duplex_pair(64, SIZE_MAX, &a, &b);
+    duplex_pair(4, SIZE_MAX, &c, &d);
+    weft_io_write_all wa;
+    weft_io_write_all_init(&wa, weft_duplex_stream(a), "0123456789", 10);
+    io_block_on(rt, &wa);
+    weft_io_copy cp;
+    weft_timeout t;
+    weft_io_copy_init(&cp, weft_duplex_stream(b), weft_duplex_stream(c));
+    weft_timeout_init(&t, weft_ms(2), &cp.base);
+    io_block_on(rt, &t);
+    assert_int_equal(t.status, WEFT_EELAPSED);
+    assert_int_equal(cp.copied, 4); /* the pipe took 4; the rest was in the dropped buffer */
+
+    weft_io_read_to_end rte;
+    weft_io_read_to_end_init(&rte, weft_duplex_stream(d), 100);
+    weft_timeout_init(&t, weft_ms(2), &rte.base);
+    io_block_on(rt, &t);
+    assert_int_equal(t.status, WEFT_EELAPSED);
+    weft_duplex_free(a);
+    weft_duplex_free(b);
+    weft_duplex_free(c);
+    weft_duplex_free(d);
+    weft_runtime_shutdown(rt);
+}
+
 /* ---------------------------------------------------------------- buffered reader */
 
 static const char lines_text[] = "first\nsecond line\r\n\nlast without newline";
@@ -612,6 +768,9 @@ int main(void)
         cmocka_unit_test(test_io_missing_direction_is_einval),
         cmocka_unit_test(test_io_current_location_is_the_await),
         cmocka_unit_test(test_io_always_ready_stream_yields),
+        cmocka_unit_test(test_io_copy_and_read_to_end),
+        cmocka_unit_test(test_io_read_to_end_limit_and_copy_error),
+        cmocka_unit_test(test_io_copy_dropped_frees_its_buffer),
         cmocka_unit_test(test_io_buf_lines_every_split_point),
         cmocka_unit_test(test_io_buf_read_line_keeps_newline),
         cmocka_unit_test(test_io_buf_line_too_long_is_bounded),
