@@ -74,6 +74,15 @@ static inline weft_join_handle feeder_spawn(weft_runtime *rt, weft_io_stream *s,
     return weft_runtime_spawn(rt, &f);
 }
 
+/* A connected duplex pair with the given capacity and max_chunk. */
+static inline void duplex_pair(size_t capacity, size_t chunk, weft_duplex **a, weft_duplex **b)
+{
+    weft_duplex_options o = weft_duplex_options_default();
+    o.capacity = capacity;
+    o.max_chunk = chunk;
+    assert_int_equal(weft_duplex_new(&o, a, b), 0);
+}
+
 /* Await a join handle from the test thread; returns its value. */
 static inline intptr_t join_value(weft_runtime *rt, weft_join_handle *h)
 {

@@ -10,14 +10,6 @@
 #include "io_test_util.h"
 #include <weft/codec.h>
 
-static void duplex_pair(size_t capacity, size_t chunk, weft_duplex **a, weft_duplex **b)
-{
-    weft_duplex_options o = weft_duplex_options_default();
-    o.capacity = capacity;
-    o.max_chunk = chunk;
-    assert_int_equal(weft_duplex_new(&o, a, b), 0);
-}
-
 typedef struct payload {
     const char *bytes;
     size_t len;
