@@ -9,6 +9,7 @@
 
 #include "../../replay/simnet/simnet.h"
 #include "../sync/resource.h"
+#include "../util/list.h"
 #include "backend.h"
 
 int weft__net_init(weft_runtime *rt)
@@ -48,6 +49,20 @@ static weft_resource_kind resource_kind(weft__sock_kind kind)
     return WEFT_RESOURCE_TCP_STREAM;
 }
 
+static void report_addrs(weft__net_sock *s);
+
+/* A reader that attaches late gets the socket's addresses and byte counts again. Called under
+ * the registry lock, so the socket is alive (its close drops the resource first). */
+static void sock_snapshot(const weft_resource *r)
+{
+    weft__net_sock *s = weft__container_of(r, weft__net_sock, res);
+    report_addrs(s);
+    WEFT__EMIT(resource_state, &s->res, atomic_load(&s->bytes_in),
+               (uint8_t)WEFT_ATTR_BYTES_IN);
+    WEFT__EMIT(resource_state, &s->res, atomic_load(&s->bytes_out),
+               (uint8_t)WEFT_ATTR_BYTES_OUT);
+}
+
 void weft__net_sock_init(weft__net_sock *s, const weft__net_backend *ops, weft__sock_kind kind,
                          weft_location where)
 {
@@ -56,6 +71,7 @@ void weft__net_sock_init(weft__net_sock *s, const weft__net_backend *ops, weft__
     atomic_init(&s->bytes_in, 0);
     atomic_init(&s->bytes_out, 0);
     weft__resource_init(&s->res, resource_kind(kind), NULL, where);
+    s->res.snapshot = sock_snapshot;
 }
 
 void weft__net_sock_fini(weft__net_sock *s)

@@ -587,13 +587,14 @@ static void sys_close(weft__net_sock *sock)
     sys_sock *s = SYS(sock);
     if (s->backoff_armed)
         weft_future_drop(&s->backoff.base);
+    /* The resource goes first: a snapshot may read the descriptor until then. */
+    weft__net_sock_fini(sock);
     weft__io_deregister(s->src);
     close(s->fd);
     if (s->unlink_path) {
         unlink(s->unlink_path);
         free(s->unlink_path);
     }
-    weft__net_sock_fini(sock);
     free(s);
 }
 
