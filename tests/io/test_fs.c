@@ -453,6 +453,61 @@ static void test_fs_tasks_on_multi_thread(void **state)
     weft_runtime_shutdown(rt);
 }
 
+/* The same tasks under the deterministic scheduler: file operations go through its blocking
+ * pool like spawn_blocking, and every explored schedule completes them all. */
+#include <weft/sched.h>
+
+typedef struct det_arg {
+    const char *dir;
+} det_arg;
+
+static int det_body(void *arg)
+{
+    det_arg *a = arg;
+    weft_builder b = weft_builder_new_current_thread();
+    weft_runtime *rt;
+    if (weft_runtime_new(&b, &rt) < 0)
+        return 1;
+    enum { N = 4 };
+    weft_join_handle h[N];
+    for (int i = 0; i < N; i++) {
+        writer_reader w = {0};
+        weft_async_init(&w.co, &writer_reader_vt);
+        snprintf(w.path, sizeof w.path, "%s/det%d", a->dir, i);
+        snprintf(w.text, sizeof w.text, "det task %d", i);
+        h[i] = weft_runtime_spawn(rt, &w);
+    }
+    int bad = 0;
+    for (int i = 0; i < N; i++) {
+        if (weft_block_on(rt, &h[i].base) != 0) {
+            for (int j = i; j < N; j++)
+                weft_join_handle_detach(&h[j]);
+            bad = 1;
+            break;
+        }
+        bad |= h[i].status != 0 || h[i].value != 1;
+    }
+    weft_runtime_shutdown(rt);
+    return bad;
+}
+
+static void test_fs_under_deterministic_scheduler(void **state)
+{
+    fs_case *c = *state;
+    det_arg a = {c->dir};
+    weft_explore_opts o = {0};
+    o.program = "test_fs";
+    o.strategy = "random";
+    o.seed = 7;
+    o.iterations = 50;
+    o.no_shrink = true;
+    weft_explore_result res;
+    assert_int_equal(weft_explore(&o, det_body, &a, &res), 0);
+    if (res.failed)
+        fail_msg("%s: %s", res.kind, res.summary);
+    assert_int_equal(res.schedules, 50);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -466,6 +521,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fs_limit_and_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fs_dropped_ops_leak_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fs_tasks_on_multi_thread, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fs_under_deterministic_scheduler, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
