@@ -11,6 +11,7 @@
  *
  * followed by the same tables as the text report. Every string from the trace is escaped.
  */
+#include <math.h>
 #include <string.h>
 
 #include "profile.h"
@@ -39,7 +40,10 @@ static const char *dur(char *buf, size_t len, uint64_t ns)
 static void timeline(const prof_model *m, FILE *out)
 {
     const int row = 22, label = 110, plot = W - label;
-    int h = (int)m->nworkers * row + 24;
+    size_t rows = 0;
+    for (size_t i = 0; i < m->nworkers; i++)
+        rows += m->workers[i].polls > 0;
+    int h = (int)rows * row + 24;
     char span[24];
     fprintf(out, "<h2>Workers over time</h2>\n<p>Each row is a worker; darker means busier "
                  "(the share of that slice of time it spent polling tasks). %s in all.</p>\n",
@@ -47,25 +51,31 @@ static void timeline(const prof_model *m, FILE *out)
     fprintf(out, "<svg class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
                  "role=\"img\" aria-label=\"timeline per worker\">\n", W, h, W, h);
     double bw = (double)plot / PROF_TIMELINE_BINS;
+    size_t r = 0;
     for (size_t i = 0; i < m->nworkers; i++) {
         const prof_worker *w = &m->workers[i];
-        int y = (int)i * row;
+        if (!w->polls)
+            continue; /* e.g. the block_on thread of a multi-thread runtime */
+        int y = (int)r++ * row;
         fprintf(out, "<text x=\"0\" y=\"%d\" class=\"lbl\">%s %lld</text>\n", y + 15, w->kind,
                 (long long)w->worker);
         fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"bg\"/>\n",
                 label, y + 2, plot, row - 4);
-        for (int b = 0; b < PROF_TIMELINE_BINS; b++) {
-            float f = w->timeline[b];
-            if (f <= 0.005f)
-                continue;
-            if (f > 1)
-                f = 1;
-            fprintf(out, "<rect x=\"%.1f\" y=\"%d\" width=\"%.2f\" height=\"%d\" "
-                         "fill=\"#1f6feb\" fill-opacity=\"%.2f\"/>\n",
-                    label + b * bw, y + 2, bw + 0.05, row - 4, 0.15 + 0.85 * f);
+        /* Runs of bins with the same shade become one rectangle: smaller, and no seams. */
+        for (int b = 0; b < PROF_TIMELINE_BINS;) {
+            int shade = (int)(fminf(w->timeline[b], 1.0f) * 20 + 0.5f); /* 5 % steps */
+            int e = b + 1;
+            while (e < PROF_TIMELINE_BINS &&
+                   (int)(fminf(w->timeline[e], 1.0f) * 20 + 0.5f) == shade)
+                e++;
+            if (shade > 0)
+                fprintf(out, "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" "
+                             "fill=\"#1f6feb\" fill-opacity=\"%.2f\"/>\n",
+                        label + b * bw, y + 2, (e - b) * bw, row - 4, 0.15 + 0.85 * shade / 20.0);
+            b = e;
         }
     }
-    int y = (int)m->nworkers * row + 16;
+    int y = (int)rows * row + 16;
     fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"lbl\">0</text>\n", label, y);
     fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"lbl\" text-anchor=\"end\">%s</text>\n", W, y,
             span);
@@ -104,7 +114,13 @@ static void hist_svg(FILE *out, const uint32_t *hist, int width, int height, con
                      "<title>&gt;= %s: %u polls</title></rect>\n",
                 x + 1, base - bh, bw - 2, bh, dur(from, sizeof from, prof_bucket_low(b)),
                 hist[b]);
-        if (nb <= 12 || (b - lo) % 2 == 0)
+        if (hist[b] && bw >= 14)
+            fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"middle\">"
+                         "%u</text>\n",
+                    x + bw / 2, base - bh - 3, hist[b]);
+        /* A label every ~60 px so that they never overlap. */
+        unsigned every = (unsigned)(60 / bw) + 1;
+        if ((b - lo) % every == 0)
             fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"tick\">%s</text>\n", x + 1,
                     height - 4, from);
     }

@@ -5,6 +5,7 @@
  * counters say so: exact where the scheduler's choices cannot change the count (polls,
  * spawns, a monitor's tasks and polls), bounds where they can (parks, steals).
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -252,12 +253,15 @@ static weft_poll depth_root_poll(weft_future *f, weft_context *cx)
         weft_async_init(&y.co, &yielder_vt);
         r->hs[r->i] = weft_spawn(&y);
     }
-    weft_runtime_metrics m;
-    weft_runtime_metrics_get(r->rt, &m);
-    r->depth_seen = m.local_queue_depth;
-    assert_int_equal(m.alive_tasks, 5);
-    for (r->i = 0; r->i < 5; r->i++)
+    {
+        weft_runtime_metrics m;
+        weft_runtime_metrics_get(r->rt, &m);
+        r->depth_seen = m.local_queue_depth;
+        assert_int_equal(m.alive_tasks, 5);
+    }
+    for (r->i = 0; r->i < 5; r->i++) {
         WEFT_AWAIT(&r->co, cx, &r->hs[r->i]);
+    }
     WEFT_ASYNC_END(&r->co);
 }
 
@@ -418,6 +422,63 @@ static void test_metrics_counts_io_readiness_events(void **state)
     weft_runtime_metrics_get(rt, &after);
     /* At least the receiver becoming readable after it had found nothing to read. */
     assert_true(after.io_ready_events >= 1);
+    weft_runtime_shutdown(rt);
+}
+
+/* Another thread samples while the workers run: every counter only grows (and, under TSan,
+ * the reads race with no write). */
+typedef struct sampler {
+    weft_runtime *rt;
+    weft_task_monitor *mon;
+    _Atomic bool stop;
+    bool monotonic;
+    unsigned samples;
+} sampler;
+
+static void *sample_loop(void *arg)
+{
+    sampler *s = arg;
+    weft_runtime_metrics prev = {0}, cur;
+    weft_task_metrics tprev = {0}, tcur;
+    s->monotonic = true;
+    while (!atomic_load(&s->stop)) {
+        weft_runtime_metrics_get(s->rt, &cur);
+        weft_task_monitor_get(s->mon, &tcur);
+        if (cur.polls < prev.polls || cur.spawned_tasks < prev.spawned_tasks ||
+            cur.busy_ns < prev.busy_ns || cur.local_schedules < prev.local_schedules ||
+            tcur.total_poll_count < tprev.total_poll_count ||
+            tcur.instrumented_count < tprev.instrumented_count)
+            s->monotonic = false;
+        for (unsigned w = 0; w < cur.workers; w++) {
+            weft_worker_metrics wm;
+            weft_runtime_worker_metrics_get(s->rt, w, &wm);
+        }
+        prev = cur;
+        tprev = tcur;
+        s->samples++;
+    }
+    return NULL;
+}
+
+static void test_metrics_sampling_while_workers_run(void **state)
+{
+    (void)state;
+    weft_runtime *rt = new_rt(WEFT_MULTI_THREAD, 2);
+    weft_task_monitor mon;
+    weft_task_monitor_init(&mon, WEFT_SLOW_POLL_NS_DEFAULT, WEFT_LONG_DELAY_NS_DEFAULT);
+    sampler s = {.rt = rt, .mon = &mon};
+    atomic_init(&s.stop, false);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, sample_loop, &s), 0);
+    for (int i = 0; i < 5; i++)
+        run_spawner(rt, &mon);
+    atomic_store(&s.stop, true);
+    pthread_join(th, NULL);
+    assert_true(s.monotonic);
+    assert_true(s.samples > 0);
+    weft_task_metrics t;
+    weft_task_monitor_get(&mon, &t);
+    assert_int_equal(t.total_poll_count, 5 * TASKS * (YIELDS + 1));
     weft_runtime_shutdown(rt);
 }
 
@@ -587,6 +648,7 @@ int main(void)
         cmocka_unit_test(test_metrics_queue_depth_counts_queued_tasks),
         cmocka_unit_test(test_metrics_blocking_pool_threads),
         cmocka_unit_test(test_metrics_counts_io_readiness_events),
+        cmocka_unit_test(test_metrics_sampling_while_workers_run),
         cmocka_unit_test(test_metrics_rejects_null),
         cmocka_unit_test(test_metrics_monitor_counts_its_tasks_current_thread),
         cmocka_unit_test(test_metrics_monitor_counts_its_tasks_multi_thread),
