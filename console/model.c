@@ -331,6 +331,8 @@ static void on_poll_begin(model *m, const weft_event *ev)
     task_enter(t, TASK_RUNNING, ev->ts);
     t->poll_start = ev->ts;
     t->polls++;
+    if (ev->thread < MODEL_THREADS)
+        m->polling[ev->thread] = t->id;
     t->woken_while_running = false;
     model_worker *w = worker_of(m, ev, ev->u.task_poll_begin.worker, t->runtime);
     t->poll_worker = w ? w->index : 0;
@@ -348,6 +350,8 @@ static void on_poll_begin(model *m, const weft_event *ev)
 static void on_poll_end(model *m, const weft_event *ev)
 {
     const weft_ev_task_poll_end *e = &ev->u.task_poll_end;
+    if (ev->thread < MODEL_THREADS)
+        m->polling[ev->thread] = 0;
     model_task *t = task_at(m, e->task, ev->ts);
     if (!t || t->state != TASK_RUNNING)
         return;
@@ -616,6 +620,9 @@ static void on_channel(model *m, const weft_event *ev)
             return;
         r->recvs++;
         r->len = ev->u.channel_recv.len;
+        if (ev->thread < MODEL_THREADS && m->polling[ev->thread] &&
+            (r->kind == WEFT_RESOURCE_MPSC || r->kind == WEFT_RESOURCE_ONESHOT))
+            r->receiver = m->polling[ev->thread];
         break;
     case WEFT_EV_channel_close:
         r = res_at(m, ev->u.channel_close.resource, ev->ts);

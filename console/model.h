@@ -33,6 +33,7 @@
 
 #define MODEL_SPANS 2048        /* polls a worker keeps for the timeline (power of two) */
 #define MODEL_MAX_HOLDERS 16    /* holders of one resource the model tracks by name */
+#define MODEL_THREADS 256       /* threads (event streams) whose polled task is tracked */
 
 typedef enum task_state {
     TASK_IDLE = 0,      /* waiting to be woken */
@@ -118,8 +119,8 @@ typedef struct model_resource {
     uint64_t arrived, barrier_n;
     bool notify_stored;      /* notify: a stored permit */
     unsigned waiters;        /* tasks whose wait.resource is this one */
-    uint64_t receiver;       /* mpsc/oneshot: the task last seen waiting to receive from it,
-                                the one a full channel's senders wait for */
+    uint64_t receiver;       /* mpsc/oneshot: the task last seen receiving from it (or waiting
+                                to), the one a full channel's senders wait for */
 } model_resource;
 
 typedef struct poll_span {
@@ -181,6 +182,10 @@ typedef struct model {
     uint64_t last_step_task;
     uint32_t runtimes, nworkers_declared;
     uint32_t last_runtime;    /* the last runtime_start's id: stands in for unknown threads */
+    /* The task each thread is polling now (0: none), by event stream: an event emitted
+     * between a poll's begin and end on the same thread was caused by that task. That is how
+     * a channel's receiver is known from its recv events, which name no task. */
+    uint64_t polling[MODEL_THREADS];
     bool runtime_stopped;
     bool in_snapshot;
     uint64_t tasks_done_forgotten, resources_forgotten;

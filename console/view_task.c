@@ -94,7 +94,13 @@ static int draw_chain(app *a, canvas *cv, int y, int last, uint64_t task)
             break;
         }
         fmt_wait(m, l, what, sizeof what);
-        canvas_printf(cv, y++, x + 1, AT_NORMAL, "%s%s", what,
+        char since[48] = "";
+        if (t && t->wait.since && a->now > t->wait.since) {
+            char d[32];
+            fmt_dur(d, sizeof d, a->now - t->wait.since, cv->ascii);
+            snprintf(since, sizeof since, " for %s", d);
+        }
+        canvas_printf(cv, y++, x + 1, AT_NORMAL, "%s%s%s", what, since,
                       !l->holder         ? ", which nobody holds"
                       : l->via_receiver ? ", whose receiver is"
                                         : ", held by");

@@ -334,13 +334,24 @@ static void test_console_mailbox_cycle_through_receivers(void **state)
     resource(&m, 20, WEFT_RESOURCE_MPSC, 0, 2, 1);
     spawn(&m, 1, 0, 0, 2);
     spawn(&m, 2, 0, 0, 2);
-    /* each has waited on its own empty mailbox once: that names the receivers */
+    /* Task 1 once waited on its empty mailbox; task 2 took a value out of its own during a
+     * poll (on its thread, stream 1): either names the receiver. */
     poll_begin(&m, 1, 0, 3);
     wait_on(&m, 1, 10, WEFT_OP_RECV, 0, 4);
     poll_end(&m, 1, 0, false, 5);
-    poll_begin(&m, 2, 1, 3);
-    wait_on(&m, 2, 20, WEFT_OP_RECV, 0, 4);
-    poll_end(&m, 2, 1, false, 5);
+    weft_event b = E(WEFT_EV_task_poll_begin, 3), r = E(WEFT_EV_channel_recv, 4);
+    b.thread = r.thread = 1;
+    b.u.task_poll_begin.task = 2;
+    r.u.channel_recv.resource = 20;
+    model_apply(&m, &b);
+    model_apply(&m, &r);
+    wait_on(&m, 2, 30, WEFT_OP_RECV, 0, 4); /* waits on something else meanwhile */
+    weft_event e2 = E(WEFT_EV_task_poll_end, 5);
+    e2.thread = 1;
+    e2.u.task_poll_end.task = 2;
+    model_apply(&m, &e2);
+    assert_int_equal(model_res_get(&m, 20)->receiver, 2);
+    assert_int_equal(model_res_get(&m, 10)->receiver, 1);
     wait_cycle c[2];
     assert_int_equal(waitgraph_cycles(&m, c, 2), 0); /* two consumers waiting: no cycle */
     wake(&m, 1, 0, true, 6);
