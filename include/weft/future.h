@@ -184,6 +184,17 @@ static inline void weft_async_init(weft_async *co, const weft_future_vtable *vt)
  * drop (or as the drop itself when there is nothing else to release). */
 void weft_async_drop(weft_future *self);
 
+/* Falling from one resume point into the next case label is the design: say so, because a
+ * comment inside a macro does not reach the compiler's -Wimplicit-fallthrough (-Wextra). */
+#if defined(__has_attribute)
+#if __has_attribute(fallthrough)
+#define WEFT__FALLTHROUGH __attribute__((fallthrough))
+#endif
+#endif
+#ifndef WEFT__FALLTHROUGH
+#define WEFT__FALLTHROUGH ((void)0)
+#endif
+
 #define WEFT_ASYNC_BEGIN(co)      \
     switch ((co)->resume) {       \
     case 0:
@@ -194,7 +205,7 @@ void weft_async_drop(weft_future *self);
     do {                                                                         \
         (co)->awaiting = (weft_future *)(fut);                                   \
         (co)->resume = __LINE__;                                                 \
-        /* fallthrough */                                                        \
+        WEFT__FALLTHROUGH;                                                       \
     case __LINE__:                                                               \
         if (weft_future_poll((co)->awaiting, (cx)) == WEFT_PENDING)              \
             return WEFT_PENDING;                                                 \
@@ -210,6 +221,7 @@ void weft_async_drop(weft_future *self);
     } while (0)
 
 #define WEFT_ASYNC_END(co)                                                       \
+        WEFT__FALLTHROUGH;                                                       \
     default:                                                                     \
         break;                                                                   \
     }                                                                            \
