@@ -42,7 +42,7 @@ extern const cli_cmd cli_cmd_import;
 int cli_usage_error(const cli_cmd *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* The demo program (cmd_demo.c), also run by `weft lab run 01` until the labs exist. */
+/* The demo program (cmd_demo.c). */
 int cli_demo(unsigned workers);
 
 #endif
