@@ -152,9 +152,18 @@ static int place_cursor(app *a, const char *at)
             source_seek(s, &a->m, d);
             snprintf(a->message, sizeof a->message, "opened where the deadlock formed (event %zu); E: end", d);
         } else {
-            source_seek(s, &a->m, s->nev);
-            if (at)
-                snprintf(a->message, sizeof a->message, "no deadlock forms in this recording");
+            /* A failing run of the deterministic scheduler is torn down after it failed: open
+             * at the failure, before its tasks were cancelled. */
+            size_t f = source_failure_point(s);
+            if (f != (size_t)-1 && f < s->nev) {
+                source_seek(s, &a->m, f);
+                snprintf(a->message, sizeof a->message,
+                         "opened where the run stopped, before its teardown (event %zu); E: end", f);
+            } else {
+                source_seek(s, &a->m, s->nev);
+                if (at)
+                    snprintf(a->message, sizeof a->message, "no deadlock forms in this recording");
+            }
         }
         return 0;
     }
@@ -404,7 +413,8 @@ const cli_cmd cli_cmd_console = {
         "                      to /tmp/weft-console-<pid>.log)\n"
         "  PID                 attach to a running weft program started with WEFT_TRACE=1\n"
         "  TRACE.db            open a recording (weft record, weft explore); it opens where a\n"
-        "                      deadlock formed, if one did, else at its end\n"
+        "                      deadlock formed, if one did, else where a failing run of the\n"
+        "                      deterministic scheduler stopped, else at its end\n"
         "  (none)              list the weft programs that can be attached\n"
         "  --takeover          attach even if another reader (a console, weft record) is\n"
         "                      attached; it stops receiving events\n"

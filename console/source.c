@@ -130,6 +130,18 @@ size_t source_first_deadlock(source *s, model *m)
     return (size_t)-1;
 }
 
+size_t source_failure_point(const source *s)
+{
+    size_t last = source_find(s, s->nev, -1, WEFT_EV_schedule_decision);
+    if (last == (size_t)-1)
+        return (size_t)-1;
+    for (size_t i = last + 1; i < s->nev; i++)
+        if (s->evs[i].type == WEFT_EV_task_complete &&
+            s->evs[i].u.task_complete.outcome == WEFT_OUTCOME_CANCELLED)
+            return i;
+    return s->nev;
+}
+
 /* ---------------------------------------------------------------- live */
 
 static void program_name(int pid, char *buf, size_t size)

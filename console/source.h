@@ -63,4 +63,9 @@ size_t source_find(const source *s, size_t from, int dir, int type);
  * if none. Leaves m at the end of the scan's position: callers seek afterwards. */
 size_t source_first_deadlock(source *s, model *m);
 
+/* Where a run of the deterministic scheduler stopped: the cursor just before the first task
+ * cancelled after its last schedule decision (the teardown that follows a failure), else the
+ * end. (size_t)-1 if the recording has no schedule decision. */
+size_t source_failure_point(const source *s);
+
 #endif

@@ -242,6 +242,34 @@ static void test_console_views_ascii_only(void **state)
     free(a);
 }
 
+/* A failing run of the deterministic scheduler is torn down after the failure: its tasks are
+ * cancelled. The console opens before that, where the run stopped. */
+static void test_console_views_failure_point_before_teardown(void **state)
+{
+    (void)state;
+    app *a = open_app();
+    assert_int_equal(source_failure_point(&a->src), a->src.nev); /* no teardown: the end */
+    size_t stop = a->src.nev;
+    for (uint64_t t = 1; t <= 2; t++) {
+        weft_event *grown = realloc(a->src.evs, (a->src.nev + 1) * sizeof *grown);
+        assert_non_null(grown);
+        a->src.evs = grown;
+        weft_event *e = &a->src.evs[a->src.nev++];
+        memset(e, 0, sizeof *e);
+        e->type = WEFT_EV_task_complete;
+        e->ts = 9000 + t;
+        e->u.task_complete.task = t;
+        e->u.task_complete.outcome = WEFT_OUTCOME_CANCELLED;
+    }
+    assert_int_equal(source_failure_point(&a->src), stop);
+    source_seek(&a->src, &a->m, stop);
+    assert_int_equal(model_task_get(&a->m, 1)->state, TASK_IDLE);
+    source_seek(&a->src, &a->m, a->src.nev);
+    assert_int_equal(model_task_get(&a->m, 1)->state, TASK_DONE);
+    app_free(a);
+    free(a);
+}
+
 static void test_console_views_small_terminal_says_so(void **state)
 {
     (void)state;
@@ -269,6 +297,7 @@ int main(void)
         cmocka_unit_test(test_console_views_tasks_show_waits_at_80_columns),
         cmocka_unit_test(test_console_views_detail_and_resources),
         cmocka_unit_test(test_console_views_ascii_only),
+        cmocka_unit_test(test_console_views_failure_point_before_teardown),
         cmocka_unit_test(test_console_views_small_terminal_says_so),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
