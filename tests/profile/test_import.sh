@@ -9,7 +9,7 @@
 # `weft import`, and checks that the trace database holds what the program did: for every
 # "expect EVENT COUNT" line the program prints, exactly COUNT events of that type; every poll
 # paired (as many polls as poll_begin events, each with an end); the workers recognised as
-# such; and that `weft report` and `weft export --chrome` read the result.
+# such; and that `weft report`, `weft export --chrome` and `weft console` read the result.
 #
 # Exit 77 (skip) only when the LTTng tools are not installed. Speaks TAP.
 set -uo pipefail
@@ -130,6 +130,13 @@ if "$weft" export --chrome -q -o "$tmp/t.json" "$db" 2>"$tmp/export.err" && [ -s
     ok "weft export --chrome reads the imported trace"
 else
     not_ok "weft export on the imported trace: $(cat "$tmp/export.err")"
+fi
+
+if "$weft" console --snapshot "$db" >"$tmp/console" 2>"$tmp/console.err" &&
+    grep -q '6 tasks' "$tmp/console" && grep -q ' hog ' "$tmp/console"; then
+    ok "weft console opens the imported trace"
+else
+    not_ok "weft console on the imported trace: $(cat "$tmp/console.err" "$tmp/console")"
 fi
 
 # ---------------------------------------------------------------- errors
