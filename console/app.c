@@ -75,6 +75,8 @@ void app_free(app *a)
     lints_free(&a->lints);
 }
 
+#define WARNING_SCAN_MAX 200000u /* events one press of ! looks through */
+
 static uint64_t mono_ns(void)
 {
     struct timespec ts;
@@ -135,7 +137,16 @@ static void seek_first_warning(app *a)
 {
     source *s = &a->src;
     lint_result r = {0};
+    /* Each step evaluates every lint over every task: bound one key press's work. */
+    size_t limit = s->cursor + WARNING_SCAN_MAX;
     for (size_t c = s->cursor + 1; c <= s->nev; c++) {
+        if (c > limit) {
+            lints_free(&r);
+            seek_to(a, c - 1);
+            snprintf(a->message, sizeof a->message,
+                     "no warning in the next %u events: ! looks further", WARNING_SCAN_MAX);
+            return;
+        }
         source_seek(s, &a->m, c);
         lints_compute(&a->m, a->m.now, &r);
         if (r.total) {

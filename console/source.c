@@ -118,13 +118,21 @@ size_t source_first_deadlock(source *s, model *m)
 {
     source_seek(s, m, 0);
     wait_cycle c[1];
+    wait_chain ch;
     for (size_t i = 0; i < s->nev; i++) {
         source_seek(s, m, i + 1);
-        /* A cycle closes when its last task goes idle waiting: only then can one appear. */
-        uint16_t t = s->evs[i].type;
-        if (t != WEFT_EV_task_poll_end && t != WEFT_EV_task_wait && t != WEFT_EV_task_snapshot)
+        /* A cycle closes when its last task goes idle while waiting: only then can one
+         * appear, and it runs through that task. Following that task's chain is cheap; the
+         * full search runs only when the chain loops. */
+        const weft_event *ev = &s->evs[i];
+        uint64_t task = ev->type == WEFT_EV_task_poll_end   ? ev->u.task_poll_end.task
+                        : ev->type == WEFT_EV_task_snapshot ? ev->u.task_snapshot.task
+                                                            : 0;
+        const model_task *t = task ? model_task_get(m, task) : NULL;
+        if (!t || t->state != TASK_IDLE || !t->wait.resource)
             continue;
-        if (waitgraph_cycles(m, c, 1) > 0)
+        wait_chain_of(m, task, &ch);
+        if (ch.end == CHAIN_CYCLE && waitgraph_cycles(m, c, 1) > 0)
             return i + 1;
     }
     return (size_t)-1;
