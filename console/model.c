@@ -1,6 +1,7 @@
 /* console/model.c - applying events to the model (model.h).
  *
- * One function per group of events; model_apply dispatches on the type. Invariants kept here:
+ * One function per group of events; model_apply dispatches on the type (resource and timer
+ * events are applied in model_resources.c). Invariants kept here:
  *   - a task is in m->tasks exactly once and task_map maps its id to its index (same for
  *     resources); removal swaps the last element into the hole and fixes its map entry;
  *   - a task's busy/sched/idle totals hold closed intervals only: the open one runs from
