@@ -79,6 +79,7 @@
 
 #include <weft/error.h>
 #include <weft/future.h>
+#include <weft/io.h>
 #include <weft/task.h>
 
 /* An open file: a descriptor, owned. fd is -1 once closed. */
@@ -173,5 +174,49 @@ void weft__file_write_all_init(weft_fs_op *op, const weft_file *file, const void
                                size_t len, weft_location where);
 void weft__fs_copy_init(weft_fs_op *op, const char *from, const char *to, weft_location where);
 void weft__fs_path_init(weft_fs_op *op, const char *path, int which, weft_location where);
+
+/* ---------------------------------------------------------------- a file as a stream
+ *
+ * weft_file_stream makes an open file a weft_io_stream (Tokio's File as AsyncRead and
+ * AsyncWrite), so that buffered readers, codecs, copy and read_to_end work on files as on
+ * sockets. Its reads and writes run on the blocking pool, one at a time, and belong to the
+ * stream rather than to the future that started them:
+ *   - a read asks the pool for up to WEFT_FILE_STREAM_CHUNK bytes (at least what was asked);
+ *     bytes beyond what the caller took are kept for the next read. A read dropped while the
+ *     pool reads LOSES NOTHING: the next read takes over the operation in flight.
+ *   - a write copies up to WEFT_FILE_STREAM_CHUNK of the caller's bytes, hands them to the
+ *     pool and is READY at once with that count (write-behind). The outcome of that write is
+ *     reported by the next operation: an error comes back from the next write, flush or read.
+ *     Await a flush before closing to know that everything reached the file. Accepted
+ *     bytes are written even if the runtime shuts down before the pool got to them.
+ *   - reading after writing waits for the write; writing after reading moves the file offset
+ *     back over the bytes read ahead and not taken, so the write lands where the reader
+ *     stopped (as a plain file descriptor would).
+ *   - close does not wait: an operation still in flight finishes on the pool, and the
+ *     descriptor is closed after it.
+ * One task reads or writes the stream at a time. */
+#define WEFT_FILE_STREAM_CHUNK (64 * 1024)
+
+typedef struct weft_file_stream {
+    weft_io_stream stream;   /* must be first */
+    int fd;                  /* owned; -1 once closed */
+    weft__fs_job *job;       /* the read or write in flight on the pool, or NULL */
+    weft_join_handle join;   /* its blocking task */
+    unsigned char *ahead;    /* bytes read and not yet taken: ahead[pos, len) */
+    size_t pos, len;
+    bool eof;                /* the last read reached the end of the file */
+    int err;                 /* outcome of a write-behind, reported once */
+} weft_file_stream;
+
+/* Take over file's descriptor (file->fd becomes -1). */
+void weft_file_stream_init(weft_file_stream *s, weft_file *file);
+
+static inline weft_io_stream *weft_file_stream_io(weft_file_stream *s)
+{
+    return &s->stream;
+}
+
+/* Close (see above). Safe on a closed stream. Same as weft_io_stream_close on its stream. */
+void weft_file_stream_close(weft_file_stream *s);
 
 #endif

@@ -6,7 +6,7 @@
  *
  *     op (task's future) --owns ref--> job <--owns ref-- blocking task (pool thread)
  *
- * The job starts with two references, one for each side. The blocking task gives its
+ * Once spawned the job holds two references, one for each side. The blocking task gives its
  * reference back when the job ran, or in its drop if it was cancelled before running (an
  * abort, or a runtime shutting down with the job still queued). The op gives its reference
  * back when it has taken the results, or in its drop. The last one frees the job together with
@@ -29,38 +29,9 @@
 #include <weft/fs.h>
 
 #include "../blocking/blocking_int.h"
+#include "fs_int.h"
 
-enum fs_kind {
-    FS_OPEN,
-    FS_READ_ALL,
-    FS_READ_STRING,
-    FS_WRITE_PATH,
-    FS_FILE_READ,
-    FS_FILE_WRITE,
-    FS_COPY,
-    FS_METADATA,
-    FS_REMOVE_FILE,
-    FS_REMOVE_DIR,
-};
-
-struct weft__fs_job {
-    _Atomic int refs;       /* 2 at spawn: the op and the blocking task */
-    int kind;
-    char *path, *path2;     /* owned copies */
-    int fd;                 /* the file of a file operation (borrowed from the caller) */
-    int flags;
-    uint32_t mode;
-    unsigned char *buf;     /* owned: data to write, or the bytes read */
-    size_t len;             /* bytes in buf to write, or capacity to read */
-    size_t max;             /* read_to_end's limit */
-    /* results, written by the pool thread */
-    int status;
-    size_t n;
-    int out_fd;             /* open's descriptor until the op takes it; -1 otherwise */
-    weft_fs_metadata meta;
-};
-
-static void job_release(weft__fs_job *j)
+void weft__fs_job_release(weft__fs_job *j)
 {
     if (atomic_fetch_sub_explicit(&j->refs, 1, memory_order_acq_rel) != 1)
         return;
@@ -334,14 +305,21 @@ static weft_poll fs_task_poll(weft_future *f, weft_context *cx)
     (void)cx;
     weft__fs_job *j = ((fs_task *)f)->job;
     j->status = run_job(j);
-    job_release(j);
+    weft__fs_job_release(j);
     return WEFT_READY;
 }
 
-/* Cancelled before it ran (abort or shutdown): only the reference is left to give back. */
+/* Cancelled before it ran (abort or shutdown): only the reference is left to give back,
+ * unless the job is mandatory. A file stream's write-behind was already reported as accepted,
+ * so losing it to a shutdown that came before the pool picked it up would lose data silently:
+ * it runs here instead, on the thread that shuts the runtime down (Tokio runs its file writes
+ * as "mandatory" blocking tasks for the same reason). */
 static void fs_task_drop(weft_future *f)
 {
-    job_release(((fs_task *)f)->job);
+    weft__fs_job *j = ((fs_task *)f)->job;
+    if (j->mandatory)
+        j->status = run_job(j);
+    weft__fs_job_release(j);
 }
 
 static const weft_future_vtable fs_task_vt = {fs_task_poll, fs_task_drop, "fs"};
@@ -371,8 +349,7 @@ static char *dup_path(const char *p, int *err)
 /* First poll: build the job and spawn its task. 0, or an error for the op's status. */
 static int start(weft_fs_op *op)
 {
-    weft_runtime *rt = weft__runtime_or_current(NULL);
-    if (!rt)
+    if (!weft__runtime_or_current(NULL))
         return WEFT_ENORUNTIME;
     weft__fs_job *j = calloc(1, sizeof *j);
     if (!j)
@@ -385,7 +362,7 @@ static int start(weft_fs_op *op)
     j->len = op->len;
     j->max = op->max;
     j->out_fd = -1;
-    atomic_init(&j->refs, 2);
+    atomic_init(&j->refs, 1); /* the op's; spawning adds the task's */
     switch (op->kind) {
     case FS_COPY:
         j->path2 = dup_path(op->path2, &err);
@@ -418,22 +395,35 @@ static int start(weft_fs_op *op)
     if (err == 0 && (op->kind == FS_FILE_READ || op->kind == FS_FILE_WRITE) && op->fd < 0)
         err = weft_os_error(EBADF);
     if (err < 0) {
-        atomic_store(&j->refs, 1);
-        job_release(j);
+        weft__fs_job_release(j);
         return err;
     }
+    err = weft__fs_job_spawn(j, op->where, &op->join);
+    if (err < 0) {
+        weft__fs_job_release(j);
+        return err;
+    }
+    op->job = j;
+    return 0;
+}
+
+int weft__fs_job_spawn(weft__fs_job *j, weft_location where, weft_join_handle *out)
+{
+    weft_runtime *rt = weft__runtime_or_current(NULL);
+    if (!rt)
+        return WEFT_ENORUNTIME;
+    int err = 0;
+    atomic_fetch_add_explicit(&j->refs, 1, memory_order_relaxed); /* the task's */
     fs_task t = {.base = {&fs_task_vt}, .job = j};
     weft_task *task = weft__task_spawn(rt, weft__blocking_pool_sched(rt->blocking), &t.base,
-                                       sizeof t, kind_names[op->kind], op->where,
+                                       sizeof t, kind_names[j->kind], where,
                                        WEFT__TASK_BLOCKING, &err);
     if (!task) {
-        /* The task's copy of the future was never made: its reference is ours to drop. */
-        atomic_store(&j->refs, 1);
-        job_release(j);
+        /* The task's copy of the future was never made: its reference is dropped here. */
+        atomic_fetch_sub_explicit(&j->refs, 1, memory_order_relaxed);
         return err < 0 ? err : WEFT_ENOMEM;
     }
-    op->join = weft__join_handle_for(task, 0);
-    op->job = j;
+    *out = weft__join_handle_for(task, 0);
     return 0;
 }
 
@@ -484,7 +474,7 @@ static weft_poll fs_op_poll(weft_future *f, weft_context *cx)
         op->status = WEFT_ECANCELLED; /* the pool never ran it; its drop gave its ref back */
     else
         take_results(op, j);
-    job_release(j);
+    weft__fs_job_release(j);
     return WEFT_READY;
 }
 
@@ -494,7 +484,7 @@ static void fs_op_drop(weft_future *f)
     if (!op->job)
         return;
     weft_join_handle_detach(&op->join);
-    job_release(op->job);
+    weft__fs_job_release(op->job);
     op->job = NULL;
 }
 
