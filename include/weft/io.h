@@ -9,8 +9,8 @@
  *
  * THE STREAM INTERFACE. A stream is a struct whose first member is a `weft_io_stream` header
  * holding its vtable, as a future's first member is its weft_future header. TCP and Unix
- * streams, their read and write halves, the simulated network's connections and the duplex
- * below all implement it, so everything written over a weft_io_stream (buffered readers, codecs,
+ * streams, their read and write halves, the simulated network's connections, open files
+ * (weft_file_stream, weft/fs.h) and the duplex below all implement it, so everything written over a weft_io_stream (buffered readers, codecs,
  * a server's connection handler) runs unchanged on a real socket, in memory, or under the
  * deterministic scheduler. Each poll function follows the future contract:
  *
@@ -31,7 +31,8 @@
  *                               (a socket has nothing to flush; a buffered writer does).
  *   poll_shutdown(s, cx, &err)  flushes, then shuts the write side down: the peer reads end of
  *                               stream after the data already sent. Idempotent. Writing after
- *                               a shutdown fails with WEFT_ECLOSED.
+ *                               a shutdown fails with WEFT_ECLOSED. (A file has no write side
+ *                               to shut: its shutdown is a flush.)
  *
  * A stream keeps one waker per direction: the one from the latest poll_read (or poll_write;
  * flush and shutdown share the write side's) that returned PENDING. So at most one task reads
