@@ -27,4 +27,17 @@
 #include <weft/broadcast.h>
 #include <weft/watch.h>
 
+/* I/O: the stream interface, buffered streams, codecs, files; sockets and signals */
+#include <weft/io.h>
+#include <weft/io_buf.h>
+#include <weft/codec.h>
+#include <weft/fs.h>
+#include <weft/net.h>
+#include <weft/signal.h>
+
+/* the deterministic scheduler and its simulated network; runtime metrics */
+#include <weft/sched.h>
+#include <weft/simnet.h>
+#include <weft/metrics.h>
+
 #endif
