@@ -134,12 +134,16 @@ static prof_task *task_by_id(prof_model *m, uint64_t id)
     return bsearch(&key, m->tasks, m->ntasks, sizeof *m->tasks, cmp_task_id);
 }
 
+static int cmp_ptr_id(const void *key, const void *elem)
+{
+    uint64_t x = *(const uint64_t *)key, y = (*(const prof_task *const *)elem)->id;
+    return x < y ? -1 : x > y;
+}
+
 const prof_task *prof_find_task(const prof_model *m, uint64_t id)
 {
-    for (size_t i = 0; i < m->ntasks; i++)
-        if (m->tasks[i].id == id)
-            return &m->tasks[i];
-    return NULL;
+    prof_task *const *t = bsearch(&id, m->by_id, m->ntasks, sizeof *m->by_id, cmp_ptr_id);
+    return t ? *t : NULL;
 }
 
 /* ---------------------------------------------------------------- the parts */
@@ -313,6 +317,12 @@ static int load_sched_idle(loader *L)
     sqlite3_finalize(ps);
     sqlite3_finalize(ws);
     return 0;
+}
+
+static int cmp_task_ptr_id(const void *a, const void *b)
+{
+    uint64_t x = (*(const prof_task *const *)a)->id, y = (*(const prof_task *const *)b)->id;
+    return x < y ? -1 : x > y;
 }
 
 static int cmp_busy_desc(const void *a, const void *b)
@@ -558,8 +568,17 @@ int prof_load(const char *path, unsigned top, prof_model **out, char *err)
         prof_free(m);
         return rc;
     }
-    /* Slowest polls point at their tasks; then the tasks are sorted for the report. */
+    /* The tasks are sorted for the report, with an index by id for lookups. */
     qsort(m->tasks, m->ntasks, sizeof *m->tasks, cmp_busy_desc);
+    m->by_id = malloc((m->ntasks ? m->ntasks : 1) * sizeof *m->by_id);
+    if (!m->by_id) {
+        snprintf(err, PROF_ERR_LEN, "%s: out of memory", path);
+        prof_free(m);
+        return WEFT_ENOMEM;
+    }
+    for (size_t i = 0; i < m->ntasks; i++)
+        m->by_id[i] = &m->tasks[i];
+    qsort(m->by_id, m->ntasks, sizeof *m->by_id, cmp_task_ptr_id);
     for (size_t i = 0; i < m->nslowest; i++)
         m->slowest[i].t = prof_find_task(m, m->slowest[i].task);
     *out = m;
@@ -582,6 +601,7 @@ void prof_free(prof_model *m)
         free(m->resources[i].created_at);
     }
     free(m->tasks);
+    free(m->by_id);
     free(m->slowest);
     free(m->resources);
     free(m->workers);

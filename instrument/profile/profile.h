@@ -88,6 +88,7 @@ typedef struct prof_model {
     uint64_t total_polls, total_busy_ns;
     uint32_t hist[PROF_HIST_BUCKETS]; /* every poll's duration */
     prof_task *tasks;          /* by busy time, descending */
+    prof_task **by_id;         /* the same tasks by id, for prof_find_task */
     size_t ntasks;
     prof_poll *slowest;        /* the slowest polls, descending */
     size_t nslowest;
