@@ -130,6 +130,8 @@ typedef struct importer {
     char procname[64];         /* the main thread's name, else the first thread's */
     bool main_seen;            /* procname is the main thread's */
     int64_t vpid;
+    umap pids;                 /* vpid -> weft events seen (pass 1): which processes there are */
+    uint64_t want_pid;         /* import only this process's events; 0: the only one */
     /* pass 2 */
     istr *strings[ISTR_BUCKETS];
     uint32_t next_id;          /* next interned id (strings and locations share them) */
@@ -176,14 +178,19 @@ static const char *field_str(const bt_field *f)
     return bt_field_string_get_value(f);
 }
 
-/* The vtid of an event, or 0 when the trace has no such context. */
-static uint64_t event_vtid(const bt_event *ev)
+/* A context field of an event (vtid, vpid), or 0 when the trace has no such context. */
+static uint64_t event_ctx_u64(const bt_event *ev, const char *name)
 {
     uint64_t v = 0;
     const bt_field *ctx = bt_event_borrow_common_context_field_const(ev);
-    if (ctx && field_u64(member(ctx, "vtid"), &v))
+    if (ctx && field_u64(member(ctx, name), &v))
         return v;
     return 0;
+}
+
+static uint64_t event_vtid(const bt_event *ev)
+{
+    return event_ctx_u64(ev, "vtid");
 }
 
 /* ---------------------------------------------------------------- pass 1 */
@@ -478,7 +485,14 @@ static bt_graph_simple_sink_component_consume_func_status consume(bt_message_ite
                 d = desc_by_name(name + 5);
             /* The trace's own bookkeeping (meta, ring-only events) is the ring's business:
              * the recorder makes its own. */
-            if (!d || (d->flags & (WEFT_EVF_META | WEFT_EVF_RING))) {
+            uint64_t vpid = d ? event_ctx_u64(ev, "vpid") : 0;
+            if (d && im->pass == 1 && vpid) {
+                uint64_t *n = umap_slot(&im->pids, vpid, true);
+                if (n)
+                    ++*n;
+            }
+            if (!d || (d->flags & (WEFT_EVF_META | WEFT_EVF_RING)) ||
+                (im->want_pid && vpid != im->want_pid)) {
                 if (im->pass == 2)
                     im->st->skipped++;
             } else if (im->pass == 1) {
@@ -579,7 +593,30 @@ out:
     return im->failed && !rc ? WEFT_EIO : rc;
 }
 
-int prof_import_lttng(const char *dir, const char *db_path, prof_import_stats *st, char *err)
+/* After pass 1: one process, or the one asked for. 0, or WEFT_EINVAL with the choice in err. */
+static int choose_process(importer *im, const char *dir, char *err)
+{
+    if (im->want_pid) {
+        if (umap_slot(&im->pids, im->want_pid, false))
+            return 0;
+        snprintf(err, PROF_ERR_LEN, "%s: no weft events from pid %llu in this trace", dir,
+                 (unsigned long long)im->want_pid);
+        return WEFT_EINVAL;
+    }
+    if (im->pids.len <= 1)
+        return 0;
+    int n = snprintf(err, PROF_ERR_LEN,
+                     "%s: the trace holds %zu weft processes; choose one with --pid:", dir,
+                     im->pids.len);
+    for (size_t i = 0; i < im->pids.cap && n > 0 && n < PROF_ERR_LEN; i++)
+        if (im->pids.k[i])
+            n += snprintf(err + n, PROF_ERR_LEN - (size_t)n, " %llu (%llu events)",
+                          (unsigned long long)im->pids.k[i], (unsigned long long)im->pids.v[i]);
+    return WEFT_EINVAL;
+}
+
+int prof_import_lttng(const char *dir, const char *db_path, uint64_t pid, prof_import_stats *st,
+                      char *err)
 {
     prof_import_stats local;
     if (!st)
@@ -605,6 +642,7 @@ int prof_import_lttng(const char *dir, const char *db_path, prof_import_stats *s
     }
     im->err = err;
     im->st = st;
+    im->want_pid = pid;
     if (bt_plugin_find("ctf", BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, &ctf) !=
             BT_PLUGIN_FIND_STATUS_OK ||
         bt_plugin_find("utils", BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, &utils) !=
@@ -615,6 +653,8 @@ int prof_import_lttng(const char *dir, const char *db_path, prof_import_stats *s
     }
     im->pass = 1;
     if ((rc = run_pass(im, ctf, utils)))
+        goto out;
+    if ((rc = choose_process(im, dir, err)))
         goto out;
     if (im->nthreads == 0) {
         snprintf(err, PROF_ERR_LEN, "%s: the trace holds no weft events (was weft:* enabled, "
@@ -654,6 +694,7 @@ out:
         umap_free(&im->runtime_flavor);
         umap_free(&im->thread_index);
         umap_free(&im->locations);
+        umap_free(&im->pids);
         free(im->threads);
         free(im);
     }

@@ -4,9 +4,11 @@
 
 #include "profile.h"
 
-int prof_import_lttng(const char *dir, const char *db_path, prof_import_stats *st, char *err)
+int prof_import_lttng(const char *dir, const char *db_path, uint64_t pid, prof_import_stats *st,
+                      char *err)
 {
     (void)dir;
+    (void)pid;
     (void)db_path;
     (void)st;
     snprintf(err, PROF_ERR_LEN,

@@ -130,7 +130,9 @@ typedef struct prof_export_stats {
 
 int prof_export_chrome(const char *path, FILE *out, prof_export_stats *st, char *err);
 
-/* An LTTng trace directory (searched for the CTF trace inside) -> a new trace database. */
+/* An LTTng trace directory (searched for the CTF trace inside) -> a new trace database. A
+ * trace of several weft processes needs `pid` to say which (0: the only one; WEFT_EINVAL
+ * with the list of pids in err otherwise). */
 typedef struct prof_import_stats {
     uint64_t events;           /* weft events written */
     uint64_t skipped;          /* events of other providers, or weft events this build's
@@ -138,6 +140,7 @@ typedef struct prof_import_stats {
     uint64_t threads;          /* threads seen (by vtid, or by stream without it) */
 } prof_import_stats;
 
-int prof_import_lttng(const char *dir, const char *db_path, prof_import_stats *st, char *err);
+int prof_import_lttng(const char *dir, const char *db_path, uint64_t pid, prof_import_stats *st,
+                      char *err);
 
 #endif

@@ -3,10 +3,10 @@
 #
 #   test_import.sh WEFT PROGRAM PROVIDER_SO
 #
-# Records PROGRAM (tests/profile/profile_program: two workers, contention, a channel) in an
-# LTTng session with every weft:* event and the vtid/vpid/procname contexts, the probes
-# preloaded into the program only (as tests/lttng/test_lttng.sh does), imports the trace with
-# `weft import`, and checks that the trace database holds what the program did: for every
+# Records PROGRAM (tests/profile/profile_program: two workers, contention, a channel) twice in
+# one LTTng session with every weft:* event and the vtid/vpid/procname contexts, the probes
+# preloaded into the program only (as tests/lttng/test_lttng.sh does); checks that `weft
+# import` asks which process to take, imports the first one's events with --pid, and checks that the trace database holds what the program did: for every
 # "expect EVENT COUNT" line the program prints, exactly COUNT events of that type; every poll
 # paired (as many polls as poll_begin events, each with an end); the workers recognised as
 # such; and that `weft report`, `weft export --chrome` and `weft console` read the result.
@@ -83,22 +83,34 @@ trace=$tmp/trace
 preload=$provider
 asan=$(ldd "$prog" 2>/dev/null | awk '/libasan\.so/ { print $3; exit }')
 [ -n "$asan" ] && preload="$asan $provider"
-LD_PRELOAD=$preload "$prog" >"$tmp/expect" 2>"$tmp/prog.err"
-rc=$?
+# Twice: the session then holds two weft processes, as a system-wide one would.
+LD_PRELOAD=$preload "$prog" >"$tmp/expect" 2>"$tmp/prog.err" &
+pid1=$!
+wait $pid1
+rc1=$?
+LD_PRELOAD=$preload "$prog" >"$tmp/expect2" 2>>"$tmp/prog.err" &
+pid2=$!
+wait $pid2
+rc2=$?
 lttng stop "$session" >"$tmp/cmd.log" 2>&1 || bail "lttng stop failed"
 lttng destroy "$session" >>"$tmp/cmd.log" 2>&1 || bail "lttng destroy failed"
-[ $rc -eq 0 ] || bail "the traced program exited $rc" "$tmp/prog.err"
-ok "recorded the program in LTTng session $session"
+[ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] || bail "the traced program exited $rc1, $rc2" "$tmp/prog.err"
+ok "recorded the program twice in LTTng session $session (pids $pid1 and $pid2)"
 
 # ---------------------------------------------------------------- import
 db=$tmp/t.db
-if "$weft" import "$trace" -o "$db" >"$tmp/import.out" 2>"$tmp/import.err"; then
-    ok "weft import: $(cat "$tmp/import.err")"
+rc=0
+"$weft" import "$trace" -o "$db" >/dev/null 2>"$tmp/import.err" || rc=$?
+check "two processes and no --pid: exit 1, both pids listed" \
+    bash -c "[ $rc -eq 1 ] && grep -q ' $pid1 (' '$tmp/import.err' && grep -q ' $pid2 (' '$tmp/import.err'"
+if "$weft" import --pid "$pid1" "$trace" -o "$db" >"$tmp/import.out" 2>"$tmp/import.err"; then
+    ok "weft import --pid $pid1: $(cat "$tmp/import.err")"
 else
     bail "weft import failed" "$tmp/import.err"
 fi
 q() { sqlite3 -batch -noheader "$db" "$1"; }
 check "the database is complete" [ "$(q "SELECT value FROM meta WHERE key = 'complete'")" = 1 ]
+check "meta.pid is the process chosen" [ "$(q "SELECT value FROM meta WHERE key = 'pid'")" = "$pid1" ]
 check "meta.program is the program's name" \
     [ "$(q "SELECT value FROM meta WHERE key = 'program'")" = "$(basename "$prog" | cut -c1-15)" ]
 
@@ -151,6 +163,10 @@ check "import of a directory without a trace: exit 1, says so" \
 rc=0
 "$weft" import "$trace" 2>/dev/null || rc=$?
 check "import without -o: exit 2" [ $rc -eq 2 ]
+rc=0
+"$weft" import --pid 999999999 "$trace" -o "$tmp/x.db" 2>"$tmp/e3" || rc=$?
+check "import of a process the trace does not hold: exit 1, says so" \
+    bash -c "[ $rc -eq 1 ] && grep -q 'no weft events from pid 999999999' '$tmp/e3'"
 
 echo "1..$n"
 [ $failed -eq 0 ]
