@@ -50,7 +50,8 @@ static weft_runtime *make_runtime(weft_flavor flavor)
                                                  : weft_builder_new_current_thread();
     if (flavor == WEFT_MULTI_THREAD)
         b.worker_threads = 2;
-    b.enable_time = true; /* Tokio's enable_all(), without I/O, which no row here uses */
+    b.enable_time = true; /* Tokio's enable_all(): parked workers wait in epoll, as Tokio's do */
+    b.enable_io = true;
     weft_runtime *rt;
     int err = weft_runtime_new(&b, &rt);
     if (err)
