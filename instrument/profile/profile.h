@@ -120,6 +120,15 @@ typedef struct prof_text_opts {
 int prof_report_text(const prof_model *m, const prof_text_opts *o, FILE *out);
 int prof_report_html(const prof_model *m, unsigned top, FILE *out);
 
+/* One chart of the HTML report as a standalone SVG document (for a book, a slide, a bug). */
+typedef enum prof_chart {
+    PROF_CHART_TIMELINE,       /* timeline.svg: busy share per worker over time */
+    PROF_CHART_POLL_HISTOGRAM, /* poll-histogram.svg: every poll's duration, log2 buckets */
+    PROF_CHART_CONTENTION,     /* contention.svg: total wait per resource */
+} prof_chart;
+
+int prof_chart_svg(const prof_model *m, prof_chart which, FILE *out);
+
 /* Chrome trace-event JSON of the trace database at `path`. */
 typedef struct prof_export_stats {
     uint64_t slices;           /* poll slices on worker tracks (each is also on its task's) */

@@ -18,6 +18,13 @@
 
 #define W 900 /* chart width, px */
 
+/* Charts carry their own presentation attributes (no CSS classes for text), so that the same
+ * SVG is right inside the page and alone in a file (prof_chart_svg, `weft report --svg`). */
+#define SVG_NS "xmlns=\"http://www.w3.org/2000/svg\"" /* standalone files only: inside the
+                                                          page it would read as a link */
+#define LBL "font-family=\"sans-serif\" font-size=\"12\" fill=\"#1f2328\""
+#define TICK "font-family=\"sans-serif\" font-size=\"9\" fill=\"#57606a\""
+
 static void esc(FILE *out, const char *s)
 {
     for (; s && *s; s++) {
@@ -37,7 +44,12 @@ static const char *dur(char *buf, size_t len, uint64_t ns)
     return prof_dur(buf, len, ns, false);
 }
 
-static void timeline(const prof_model *m, FILE *out)
+static const char *ns(bool alone)
+{
+    return alone ? SVG_NS : "";
+}
+
+static void timeline_svg(const prof_model *m, bool alone, FILE *out)
 {
     const int row = 22, label = 110, plot = W - label;
     size_t rows = 0;
@@ -45,11 +57,9 @@ static void timeline(const prof_model *m, FILE *out)
         rows += m->workers[i].polls > 0;
     int h = (int)rows * row + 24;
     char span[24];
-    fprintf(out, "<h2>Workers over time</h2>\n<p>Each row is a worker; darker means busier "
-                 "(the share of that slice of time it spent polling tasks). %s in all.</p>\n",
-            dur(span, sizeof span, m->end_ts - m->start_ts));
-    fprintf(out, "<svg class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-                 "role=\"img\" aria-label=\"timeline per worker\">\n", W, h, W, h);
+    dur(span, sizeof span, m->end_ts - m->start_ts);
+    fprintf(out, "<svg %s class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+                 "role=\"img\" aria-label=\"timeline per worker\">\n", ns(alone), W, h, W, h);
     double bw = (double)plot / PROF_TIMELINE_BINS;
     size_t r = 0;
     for (size_t i = 0; i < m->nworkers; i++) {
@@ -57,9 +67,9 @@ static void timeline(const prof_model *m, FILE *out)
         if (!w->polls)
             continue; /* e.g. the block_on thread of a multi-thread runtime */
         int y = (int)r++ * row;
-        fprintf(out, "<text x=\"0\" y=\"%d\" class=\"lbl\">%s %lld</text>\n", y + 15, w->kind,
+        fprintf(out, "<text x=\"0\" y=\"%d\" " LBL ">%s %lld</text>\n", y + 15, w->kind,
                 (long long)w->worker);
-        fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"bg\"/>\n",
+        fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#f6f8fa\"/>\n",
                 label, y + 2, plot, row - 4);
         /* Runs of bins with the same shade become one rectangle: smaller, and no seams. */
         for (int b = 0; b < PROF_TIMELINE_BINS;) {
@@ -76,14 +86,15 @@ static void timeline(const prof_model *m, FILE *out)
         }
     }
     int y = (int)rows * row + 16;
-    fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"lbl\">0</text>\n", label, y);
-    fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"lbl\" text-anchor=\"end\">%s</text>\n", W, y,
+    fprintf(out, "<text x=\"%d\" y=\"%d\" " LBL ">0</text>\n", label, y);
+    fprintf(out, "<text x=\"%d\" y=\"%d\" " LBL " text-anchor=\"end\">%s</text>\n", W, y,
             span);
     fputs("</svg>\n", out);
 }
 
 /* A bar chart of a log2 histogram. */
-static void hist_svg(FILE *out, const uint32_t *hist, int width, int height, const char *what)
+static void hist_svg(FILE *out, bool alone, const uint32_t *hist, int width, int height,
+                     const char *what)
 {
     uint32_t max = 0;
     unsigned lo = PROF_HIST_BUCKETS, hi = 0;
@@ -95,13 +106,13 @@ static void hist_svg(FILE *out, const uint32_t *hist, int width, int height, con
                 lo = b;
             hi = b;
         }
-    fprintf(out, "<svg class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+    fprintf(out, "<svg %s class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
                  "role=\"img\" aria-label=\"",
-            width, height, width, height);
+            ns(alone), width, height, width, height);
     esc(out, what);
     fputs("\">\n", out);
     if (!max) {
-        fputs("<text x=\"4\" y=\"16\" class=\"lbl\">no polls</text></svg>\n", out);
+        fputs("<text x=\"4\" y=\"16\" " LBL ">no polls</text></svg>\n", out);
         return;
     }
     int nb = (int)(hi - lo + 1), base = height - 18;
@@ -115,38 +126,46 @@ static void hist_svg(FILE *out, const uint32_t *hist, int width, int height, con
                 x + 1, base - bh, bw - 2, bh, dur(from, sizeof from, prof_bucket_low(b)),
                 hist[b]);
         if (hist[b] && bw >= 14)
-            fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"middle\">"
+            fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" " TICK " text-anchor=\"middle\">"
                          "%u</text>\n",
                     x + bw / 2, base - bh - 3, hist[b]);
         /* A label every ~60 px so that they never overlap. */
         unsigned every = (unsigned)(60 / bw) + 1;
         if ((b - lo) % every == 0)
-            fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"tick\">%s</text>\n", x + 1,
+            fprintf(out, "<text x=\"%d\" y=\"%d\" " TICK ">%s</text>\n", x + 1,
                     height - 4, from);
     }
     fputs("</svg>\n", out);
 }
 
-static void contention(const prof_model *m, unsigned top, FILE *out)
+/* Resources with waits among the first `top` (0: 10), and the longest total wait. */
+static size_t contended(const prof_model *m, unsigned top, uint64_t *max)
 {
     size_t n = 0;
-    uint64_t max = 0;
+    *max = 0;
     for (size_t i = 0; i < m->nresources && n < (top ? top : 10); i++)
         if (m->resources[i].waits) {
             n++;
-            if (m->resources[i].wait_ns > max)
-                max = m->resources[i].wait_ns;
+            if (m->resources[i].wait_ns > *max)
+                *max = m->resources[i].wait_ns;
         }
-    fputs("<h2>Contention</h2>\n", out);
+    return n;
+}
+
+static void contention_svg(const prof_model *m, unsigned top, bool alone, FILE *out)
+{
+    uint64_t max;
+    size_t n = contended(m, top, &max);
     if (!n) {
-        fputs("<p>No task ever waited on a resource.</p>\n", out);
+        fprintf(out, "<svg %s width=\"%d\" height=\"24\" viewBox=\"0 0 %d 24\"><text x=\"0\" "
+                     "y=\"16\" %s>no task waited on a resource</text></svg>\n",
+                ns(alone), W, W, LBL);
         return;
     }
-    fputs("<p>Total time tasks spent waiting on each resource.</p>\n", out);
     const int row = 22, label = 260, plot = W - label - 120;
-    fprintf(out, "<svg class=\"chart\" width=\"%d\" height=\"%zu\" viewBox=\"0 0 %d %zu\" "
+    fprintf(out, "<svg %s class=\"chart\" width=\"%d\" height=\"%zu\" viewBox=\"0 0 %d %zu\" "
                  "role=\"img\" aria-label=\"wait time per resource\">\n",
-            W, n * row + 4, W, n * row + 4);
+            ns(alone), W, n * row + 4, W, n * row + 4);
     for (size_t i = 0, k = 0; i < m->nresources && k < n; i++) {
         const prof_resource *r = &m->resources[i];
         if (!r->waits)
@@ -154,12 +173,12 @@ static void contention(const prof_model *m, unsigned top, FILE *out)
         int y = (int)k++ * row;
         double bw = max ? (double)r->wait_ns / max * plot : 0;
         char d[24];
-        fprintf(out, "<text x=\"0\" y=\"%d\" class=\"lbl\">", y + 15);
+        fprintf(out, "<text x=\"0\" y=\"%d\" " LBL ">", y + 15);
         esc(out, r->kind);
         fputc(' ', out);
         esc(out, r->name[0] ? r->name : "(unnamed)");
         fprintf(out, "</text>\n<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
-                     "fill=\"#cf222e\"/>\n<text x=\"%.1f\" y=\"%d\" class=\"lbl\">%s, %llu waits"
+                     "fill=\"#cf222e\"/>\n<text x=\"%.1f\" y=\"%d\" " LBL ">%s, %llu waits"
                      "</text>\n",
                 label, y + 3, bw < 1 ? 1 : bw, row - 6, label + (bw < 1 ? 1 : bw) + 6, y + 15,
                 dur(d, sizeof d, r->wait_ns), (unsigned long long)r->waits);
@@ -302,9 +321,14 @@ int prof_report_html(const prof_model *m, unsigned top, FILE *out)
             dur(busy, sizeof busy, m->total_busy_ns),
             m->complete ? "" : " The recording is incomplete.",
             m->dropped ? " Some events were dropped." : "");
-    timeline(m, out);
+    {
+        fprintf(out, "<h2>Workers over time</h2>\n<p>Each row is a worker; darker means busier "
+                     "(the share of that slice of time it spent polling tasks). %s in all.</p>\n",
+                dur(span, sizeof span, m->end_ts - m->start_ts));
+        timeline_svg(m, false, out);
+    }
     fputs("<h2>Poll durations</h2>\n<p>All polls, in power-of-two buckets.</p>\n", out);
-    hist_svg(out, m->hist, W, 160, "poll durations, all tasks");
+    hist_svg(out, false, m->hist, W, 160, "poll durations, all tasks");
     fputs("<div class=\"hists\">\n", out);
     for (size_t i = 0; i < m->ntasks && i < 6; i++) {
         const prof_task *t = &m->tasks[i];
@@ -313,15 +337,39 @@ int prof_report_html(const prof_model *m, unsigned top, FILE *out)
         fprintf(out, "<div><b>%llu ", (unsigned long long)t->id);
         esc(out, t->name);
         fprintf(out, "</b> (%llu polls)\n", (unsigned long long)t->polls);
-        hist_svg(out, t->hist, 280, 100, t->name);
+        hist_svg(out, false, t->hist, 280, 100, t->name);
         fputs("</div>\n", out);
     }
     fputs("</div>\n", out);
-    contention(m, top, out);
+    fputs("<h2>Contention</h2>\n", out);
+    uint64_t max;
+    if (contended(m, top, &max)) {
+        fputs("<p>Total time tasks spent waiting on each resource.</p>\n", out);
+        contention_svg(m, top, false, out);
+    } else {
+        fputs("<p>No task ever waited on a resource.</p>\n", out);
+    }
     tasks_table(m, top, out);
     slowest_table(m, out);
     resources_table(m, top, out);
     workers_table(m, out);
     fputs("</body>\n</html>\n", out);
+    return ferror(out) ? -1 : 0;
+}
+
+int prof_chart_svg(const prof_model *m, prof_chart which, FILE *out)
+{
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
+    switch (which) {
+    case PROF_CHART_TIMELINE:
+        timeline_svg(m, true, out);
+        break;
+    case PROF_CHART_POLL_HISTOGRAM:
+        hist_svg(out, true, m->hist, W, 160, "poll durations, all tasks");
+        break;
+    case PROF_CHART_CONTENTION:
+        contention_svg(m, 0, true, out);
+        break;
+    }
     return ferror(out) ? -1 : 0;
 }

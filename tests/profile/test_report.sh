@@ -139,9 +139,25 @@ check "no external link or source (http:, src=, href=, @import, url())" \
 check "three kinds of SVG chart (timeline, histograms, contention)" \
     [ "$(grep -c '<svg' "$html")" -ge 3 ]
 check "every <svg> is closed" [ "$(grep -o '<svg' "$html" | wc -l)" -eq "$(grep -o '</svg>' "$html" | wc -l)" ]
-check "the timeline has a row per worker" [ "$(grep -c '<text x="0" y="[0-9]*" class="lbl">worker ' "$html")" -eq 2 ]
+check "the timeline has a row per worker" [ "$(grep -c '<text x="0" y="[0-9]*" [^>]*>worker ' "$html")" -eq 2 ]
 check "the page names the contended mutex and the hog" \
     bash -c "grep -q 'mutex table' '$html' && grep -q '>hog<' '$html'"
+
+# ---------------------------------------------------------------- standalone charts
+if "$weft" report --svg "$tmp/charts" "$db" 2>"$tmp/svg.err"; then ok "weft report --svg exits 0"; else
+    not_ok "weft report --svg failed: $(cat "$tmp/svg.err")"
+fi
+for chart in timeline poll-histogram contention; do
+    f=$tmp/charts/$chart.svg
+    if command -v python3 >/dev/null; then
+        check "$chart.svg is a well-formed SVG document" python3 -c "
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+sys.exit(0 if root.tag == '{http://www.w3.org/2000/svg}svg' and len(root) > 0 else 1)" "$f"
+    else
+        check "$chart.svg exists" [ -s "$f" ]
+    fi
+done
 
 # ---------------------------------------------------------------- Chrome JSON
 json=$tmp/trace.json
