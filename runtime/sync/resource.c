@@ -31,6 +31,14 @@ void weft__resource_init_cap(weft_resource *r, weft_resource_kind kind, const ch
     weft__list_init(&r->registry);
     r->registered = false;
 #if WEFT_INSTRUMENT
+    /* A program's locks and channels are often made before its first runtime, which is where
+     * WEFT_TRACE=1 normally starts the tracer: start it here too (the environment is read
+     * once per process), so that those resources are registered, reported and named. */
+    static _Atomic bool env_checked;
+    if (!WEFT__TRACING() && !atomic_load_explicit(&env_checked, memory_order_relaxed)) {
+        atomic_store_explicit(&env_checked, true, memory_order_relaxed);
+        weft__trace_setup(NULL);
+    }
     if (WEFT__TRACING()) {
         pthread_mutex_lock(&registry_lock);
         weft__list_push_back(&registry, &r->registry);
