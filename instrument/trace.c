@@ -46,6 +46,29 @@
 _Atomic unsigned char weft__trace_on;
 _Atomic uint64_t weft__trace_gen;
 unsigned weft__trace_clock_kind = WEFT_CLOCK_MONOTONIC;
+bool weft__trace_virtual;
+
+/* The latest virtual time seen by a deterministic thread: threads outside the simulation (the
+ * tracer's snapshots, teardown after the run) stamp their records with it, so that every
+ * ring's timestamps stay on one non-decreasing clock. One second is added so that no record
+ * is stamped 0, which readers take for "no timestamp yet". */
+static _Atomic uint64_t virtual_latest;
+#define VIRTUAL_EPOCH_NS 1000000000ull
+
+uint64_t weft__trace_virtual_now(void)
+{
+    if (WEFT__DET_ACTIVE()) {
+        uint64_t now = weft__clock_now(weft__tls.rt->clock) + VIRTUAL_EPOCH_NS;
+        uint64_t seen = atomic_load_explicit(&virtual_latest, memory_order_relaxed);
+        while (now > seen && !atomic_compare_exchange_weak_explicit(
+                                 &virtual_latest, &seen, now, memory_order_relaxed,
+                                 memory_order_relaxed)) {
+        }
+        return now > seen ? now : seen;
+    }
+    uint64_t seen = atomic_load_explicit(&virtual_latest, memory_order_relaxed);
+    return seen ? seen : VIRTUAL_EPOCH_NS;
+}
 _Thread_local weft__writer weft__w __attribute__((tls_model("initial-exec")));
 _Thread_local weft__trace_ident weft__trace_me = {0, 0, WEFT_THREAD_OTHER};
 
@@ -620,7 +643,11 @@ int weft__trace_start(const weft__trace_config *cfg_in)
         pthread_mutex_unlock(&g.lock);
         return 0;
     }
-    if (cfg.clock_kind < 0)
+    const char *sched = getenv("WEFT_SCHED");
+    weft__trace_virtual = cfg.clock_kind < 0 && sched && sched[0];
+    if (weft__trace_virtual)
+        weft__trace_clock_kind = WEFT_CLOCK_MONOTONIC; /* virtual nanoseconds, see above */
+    else if (cfg.clock_kind < 0)
         weft__trace_clock_kind = weft__tsc_invariant() ? WEFT_CLOCK_TSC : WEFT_CLOCK_MONOTONIC;
     else if (cfg.clock_kind == WEFT_CLOCK_TSC && !WEFT__HAVE_TSC)
         weft__trace_clock_kind = WEFT_CLOCK_MONOTONIC;

@@ -77,8 +77,17 @@ static inline uint64_t weft__mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Set when the process runs under the deterministic scheduler (WEFT_SCHED in the
+ * environment when the sink starts): timestamps are then its virtual nanoseconds, in the
+ * MONOTONIC clock kind, so that a recording of a lab shows the 120 ms poll it charged rather
+ * than the microseconds the simulation took. weft__trace_virtual_now() is in trace.c. */
+extern bool weft__trace_virtual;
+uint64_t weft__trace_virtual_now(void);
+
 static inline uint64_t weft__trace_now(void)
 {
+    if (__builtin_expect(weft__trace_virtual, 0))
+        return weft__trace_virtual_now();
 #if WEFT__HAVE_TSC
     if (__builtin_expect(weft__trace_clock_kind == WEFT_CLOCK_TSC, 1))
         return __rdtsc();
