@@ -34,6 +34,15 @@ static inline weft__stream *of_write_half(weft_io_stream *io)
 
 /* ---------------------------------------------------------------- reading and writing */
 
+/* Where the task waits: the user's await of the I/O operation in flight (weft/io.h), so that
+ * the console says "waits to read tcp_stream at server.c:42"; this file only when a stream
+ * is polled outside those leaf futures. */
+static weft_location await_site(void)
+{
+    weft_location where = weft_io_current_location();
+    return where.file ? where : WEFT_HERE;
+}
+
 static weft_poll stream_read(weft__stream *s, weft_context *cx, void *buf, size_t cap,
                              size_t *n, int *err)
 {
@@ -41,7 +50,7 @@ static weft_poll stream_read(weft__stream *s, weft_context *cx, void *buf, size_
     weft_poll p = k->ops->poll_read(k, cx, buf, cap, n, err);
     if (p == WEFT_PENDING && !s->read_waiting) {
         s->read_waiting = true;
-        weft__resource_wait(&k->res, WEFT_OP_READ, WEFT_HERE);
+        weft__resource_wait(&k->res, WEFT_OP_READ, await_site());
     } else if (p == WEFT_READY && s->read_waiting) {
         s->read_waiting = false;
         weft__resource_wait_done(&k->res, WEFT_OP_READ);
@@ -56,7 +65,7 @@ static weft_poll stream_write(weft__stream *s, weft_context *cx, const void *buf
     weft_poll p = k->ops->poll_write(k, cx, buf, len, n, err);
     if (p == WEFT_PENDING && !s->write_waiting) {
         s->write_waiting = true;
-        weft__resource_wait(&k->res, WEFT_OP_WRITE, WEFT_HERE);
+        weft__resource_wait(&k->res, WEFT_OP_WRITE, await_site());
     } else if (p == WEFT_READY && s->write_waiting) {
         s->write_waiting = false;
         weft__resource_wait_done(&k->res, WEFT_OP_WRITE);
