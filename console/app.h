@@ -116,6 +116,9 @@ void fmt_task(const model *m, uint64_t id, char *buf, size_t size);
 void fmt_res(const model *m, uint64_t id, char *buf, size_t size);
 /* "waits to lock mutex 'account_b' at file.c:42" for a chain link */
 void fmt_wait(const model *m, const chain_link *l, char *buf, size_t size);
+/* What follows a link's wait before the next task: "held by", "whose receiver is", or "" for a
+ * join (fmt_wait already named the task it awaits). */
+const char *fmt_wait_tail(const chain_link *l);
 /* A task's lints as short names, comma separated ("" if none). */
 void fmt_lints(uint32_t mask, char *buf, size_t size);
 

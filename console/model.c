@@ -410,6 +410,7 @@ static void on_complete(model *m, const weft_event *ev)
     t->outcome = e->outcome;
     t->status = e->status;
     t->wait.resource = 0;
+    t->wait.join = 0;
 }
 
 static void on_task_snapshot(model *m, const weft_event *ev)
@@ -435,6 +436,7 @@ static void on_task_snapshot(model *m, const weft_event *ev)
     }
     if (e->resource) {
         t->wait.resource = e->resource;
+        t->wait.join = 0;
         t->wait.location = e->wait_location;
         t->wait.op = e->op;
         if (!known)
@@ -531,6 +533,7 @@ void model_apply(model *m, const weft_event *ev)
                     r->receiver = t->id;
             }
             t->wait.resource = ev->u.task_wait.resource;
+            t->wait.join = 0;
             t->wait.location = ev->u.task_wait.location;
             t->wait.op = ev->u.task_wait.op;
             t->wait.since = ev->ts;
@@ -540,6 +543,22 @@ void model_apply(model *m, const weft_event *ev)
         if ((t = model_task_get(m, ev->u.task_wait_done.task)) &&
             t->wait.resource == ev->u.task_wait_done.resource)
             t->wait.resource = 0;
+        break;
+    case WEFT_EV_task_join_wait:
+        /* A task awaiting its own join is a real (one-task) deadlock, so it is kept. */
+        if ((t = task_at(m, ev->u.task_join_wait.task, ev->ts)) && t->state != TASK_DONE &&
+            ev->u.task_join_wait.joined) {
+            t->wait.resource = 0;
+            t->wait.join = ev->u.task_join_wait.joined;
+            t->wait.location = 0;
+            t->wait.op = 0;
+            t->wait.since = ev->ts;
+        }
+        break;
+    case WEFT_EV_task_join_wait_done:
+        if ((t = model_task_get(m, ev->u.task_join_wait_done.task)) &&
+            t->wait.join == ev->u.task_join_wait_done.joined)
+            t->wait.join = 0;
         break;
     case WEFT_EV_task_snapshot:
         on_task_snapshot(m, ev);

@@ -42,11 +42,13 @@ typedef enum task_state {
     TASK_DONE = 3,      /* completed, cancelled or failed */
 } task_state;
 
-/* What a task waits on: set by task_wait, cleared by task_wait_done, completion or a poll
- * that began (a task being polled waits on nothing). */
+/* What a task waits on: a resource (set by task_wait, cleared by task_wait_done) or another
+ * task's outcome (set by task_join_wait, cleared by task_join_wait_done), both cleared by
+ * completion. One at a time: a new wait replaces the previous one. */
 typedef struct task_wait {
     uint64_t resource;  /* 0: not waiting on a resource */
-    uint32_t location;  /* interned location of the await */
+    uint64_t join;      /* 0: not awaiting a join; else the id of the task it awaits */
+    uint32_t location;  /* interned location of the await (resource waits) */
     uint8_t op;         /* weft_resource_op */
     uint64_t since;     /* ts the wait began */
 } task_wait;
@@ -207,6 +209,12 @@ model_resource *model_res_get(const model *m, uint64_t id);
 /* Names: "" when unknown. A location is formatted "file:line" with the directory removed. */
 const char *model_string(const model *m, uint32_t id);
 void model_location(const model *m, uint32_t id, char *buf, size_t size);
+
+/* The task waits on something (a resource or a join) and is not done. */
+static inline bool model_task_waits(const model_task *t)
+{
+    return t && t->state != TASK_DONE && (t->wait.resource != 0 || t->wait.join != 0);
+}
 
 const char *task_state_name(task_state s);
 const char *model_res_kind_name(uint8_t kind);

@@ -129,7 +129,7 @@ size_t source_first_deadlock(source *s, model *m)
                         : ev->type == WEFT_EV_task_snapshot ? ev->u.task_snapshot.task
                                                             : 0;
         const model_task *t = task ? model_task_get(m, task) : NULL;
-        if (!t || t->state != TASK_IDLE || !t->wait.resource)
+        if (!t || t->state != TASK_IDLE || !model_task_waits(t))
             continue;
         wait_chain_of(m, task, &ch);
         if (ch.end == CHAIN_CYCLE && waitgraph_cycles(m, c, 1) > 0)

@@ -67,9 +67,24 @@ static const char *op_verb(uint8_t op)
 void fmt_wait(const model *m, const chain_link *l, char *buf, size_t size)
 {
     char res[128], loc[96];
+    if (l->via_join) {
+        /* The join handle does not know where it is awaited; the joined task's spawn
+         * location is where the joiner made the handle, which is usually close by. */
+        const model_task *j = model_task_get(m, l->holder);
+        fmt_task(m, l->holder, res, sizeof res);
+        model_location(m, j ? j->location : 0, loc, sizeof loc);
+        snprintf(buf, size, "waits for %s%s%s%s to finish (awaits its join)", res,
+                 *loc ? " (spawned at " : "", loc, *loc ? ")" : "");
+        return;
+    }
     fmt_res(m, l->resource, res, sizeof res);
     model_location(m, l->location, loc, sizeof loc);
     snprintf(buf, size, "waits %s %s%s%s", op_verb(l->op), res, *loc ? " at " : "", loc);
+}
+
+const char *fmt_wait_tail(const chain_link *l)
+{
+    return l->via_join ? "" : l->via_receiver ? "whose receiver is" : "held by";
 }
 
 void fmt_lints(uint32_t mask, char *buf, size_t size)

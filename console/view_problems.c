@@ -15,8 +15,8 @@ void view_deadlocks(app *a, canvas *cv, int top, int rows)
     if (n == 0) {
         canvas_text(cv, y++, 1, AT_GOOD, -1, "No deadlock: no wait-for cycle among idle tasks.");
         canvas_text(cv, y++, 1, AT_DIM, -1,
-                    "(cycles through locks, permits and full channels are detected; waits to "
-                    "receive, on notifies and on joins have no known holder)");
+                    "(cycles through locks, permits, full channels and joins are detected; "
+                    "waits to receive and on notifies have no known holder)");
         return;
     }
     canvas_printf(cv, y++, 1, AT_ERROR, "%zu deadlock%s: tasks waiting on each other in a cycle; "
@@ -45,8 +45,8 @@ void view_deadlocks(app *a, canvas *cv, int top, int rows)
                           loc, *loc ? ")" : "");
             fmt_wait(m, &c->links[k], what, sizeof what);
             x = 2 + canvas_text(cv, y, 2, AT_ERROR, -1, mid);
-            canvas_printf(cv, y++, x, AT_NORMAL, "%s, %s", what,
-                          c->links[k].via_receiver ? "whose receiver is" : "held by");
+            const char *tail = fmt_wait_tail(&c->links[k]);
+            canvas_printf(cv, y++, x, AT_NORMAL, "%s%s%s", what, *tail ? ", " : "", tail);
         }
         if (y <= last) {
             char who[160];

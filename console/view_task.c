@@ -73,7 +73,7 @@ static int draw_chain(app *a, canvas *cv, int y, int last, uint64_t task)
     wait_chain_of(m, task, &ch);
     canvas_text(cv, y++, 1, AT_HEAD, -1, "Wait chain");
     if (ch.n == 0 || (ch.n == 1 && ch.end == CHAIN_NOT_WAITING)) {
-        canvas_text(cv, y++, 3, AT_DIM, -1, "not waiting on a resource");
+        canvas_text(cv, y++, 3, AT_DIM, -1, "not waiting on a resource or a join");
         return y;
     }
     const char *down = canvas_glyph(cv, "\xe2\x94\x94\xe2\x94\x80 ", "`- ");
@@ -88,7 +88,7 @@ static int draw_chain(app *a, canvas *cv, int y, int last, uint64_t task)
             x += canvas_text(cv, y, x, AT_DIM, -1, down);
         bool cyc = ch.end == CHAIN_CYCLE && i >= ch.cycle_from;
         x += canvas_text(cv, y, x, cyc ? AT_ERROR : AT_NORMAL, -1, who);
-        if (!l->resource) {
+        if (!l->resource && !l->via_join) {
             canvas_printf(cv, y++, x + 1, AT_DIM, "is %s",
                           t ? task_state_name(t->state) : "not known (finished?)");
             break;
@@ -100,10 +100,9 @@ static int draw_chain(app *a, canvas *cv, int y, int last, uint64_t task)
             fmt_dur(d, sizeof d, a->now - t->wait.since, cv->ascii);
             snprintf(since, sizeof since, " for %s", d);
         }
-        canvas_printf(cv, y++, x + 1, AT_NORMAL, "%s%s%s", what, since,
-                      !l->holder         ? ", which nobody holds"
-                      : l->via_receiver ? ", whose receiver is"
-                                        : ", held by");
+        const char *tail = fmt_wait_tail(l);
+        canvas_printf(cv, y++, x + 1, AT_NORMAL, "%s%s%s%s", what, since,
+                      !l->holder ? ", which nobody holds" : *tail ? ", " : "", l->holder ? tail : "");
     }
     if (ch.end == CHAIN_CYCLE && y <= last) {
         char who[160];

@@ -107,7 +107,7 @@ static void row_key(app *a, row *r, uint32_t lints)
     case C_STATE: r->key = t->state; return;
     case C_POLLS: r->key = t->polls; return;
     case C_WAKES: r->key = t->wakes; return;
-    case C_WAITING: r->key = t->wait.resource != 0 && t->state != TASK_DONE; return;
+    case C_WAITING: r->key = model_task_waits(t); return;
     case C_WARN: r->key = (uint64_t)__builtin_popcount(lints); return;
     case C_TOTAL: case C_BUSY: case C_SCHED: case C_IDLE:
         model_task_times(t, a->now, &busy, &sched, &idle);
@@ -305,7 +305,12 @@ void view_tasks(app *a, canvas *cv, int top, int rows)
         cell_text(cv, y, &L, C_POLLS, attr, buf);
         snprintf(buf, sizeof buf, "%llu", (unsigned long long)t->wakes);
         cell_text(cv, y, &L, C_WAKES, attr, buf);
-        if (t->wait.resource && t->state != TASK_DONE) {
+        if (t->wait.join && t->state != TASK_DONE) {
+            char who[160];
+            fmt_task(m, t->wait.join, who, sizeof who);
+            snprintf(buf, sizeof buf, "join %s", who);
+            cell_text(cv, y, &L, C_WAITING, stuck ? AT_ERROR : attr, buf);
+        } else if (t->wait.resource && t->state != TASK_DONE) {
             char res[128], loc[96];
             fmt_res(m, t->wait.resource, res, sizeof res);
             model_location(m, t->wait.location, loc, sizeof loc);

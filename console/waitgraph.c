@@ -33,7 +33,7 @@ static bool has_holders(const model_resource *r)
 
 static bool task_waiting(const model_task *t)
 {
-    return t && t->state != TASK_DONE && t->state != TASK_RUNNING && t->wait.resource != 0;
+    return model_task_waits(t) && t->state != TASK_RUNNING;
 }
 
 /* A send waits for the receiver of an mpsc or oneshot channel. */
@@ -82,15 +82,20 @@ void wait_chain_of(const model *m, uint64_t task, wait_chain *out)
         }
         chain_link *l = &out->links[out->n++];
         l->task = t->id;
-        if (t->state == TASK_DONE || t->state == TASK_RUNNING || !t->wait.resource) {
+        if (!task_waiting(t)) {
             out->end = CHAIN_NOT_WAITING;
             return;
         }
-        l->resource = t->wait.resource;
-        l->op = t->wait.op;
-        l->location = t->wait.location;
-        l->holder = waitgraph_holder(m, model_res_get(m, t->wait.resource), t->wait.op, t->id,
-                                     &l->via_receiver);
+        if (t->wait.join) {
+            l->holder = t->wait.join;
+            l->via_join = true;
+        } else {
+            l->resource = t->wait.resource;
+            l->op = t->wait.op;
+            l->location = t->wait.location;
+            l->holder = waitgraph_holder(m, model_res_get(m, t->wait.resource), t->wait.op,
+                                         t->id, &l->via_receiver);
+        }
         if (!l->holder) {
             out->end = CHAIN_NO_HOLDER;
             return;
@@ -150,20 +155,28 @@ static void dfs(search *s, const model_task *t)
 {
     if (s->depth == CYCLE_MAX || s->budget == 0)
         return;
-    const model_resource *r = model_res_get(s->m, t->wait.resource);
-    uint64_t rx = receiver_of(r, t->wait.op);
-    if (!r || (!rx && !has_holders(r)))
-        return;
     chain_link *l = &s->path[s->depth];
-    l->task = t->id;
-    l->resource = t->wait.resource;
-    l->op = t->wait.op;
-    l->location = t->wait.location;
-    l->via_receiver = rx != 0;
-    unsigned nedges = rx ? 1 : r->nholders;
+    *l = (chain_link){.task = t->id};
+    const model_resource *r = NULL;
+    uint64_t rx = 0;
+    unsigned nedges = 1; /* a join, or a send to a receiver: one edge */
+    if (t->wait.join) {
+        l->via_join = true;
+    } else {
+        r = model_res_get(s->m, t->wait.resource);
+        rx = receiver_of(r, t->wait.op);
+        if (!r || (!rx && !has_holders(r)))
+            return;
+        l->resource = t->wait.resource;
+        l->op = t->wait.op;
+        l->location = t->wait.location;
+        l->via_receiver = rx != 0;
+        if (!rx)
+            nedges = r->nholders;
+    }
     for (unsigned i = 0; i < nedges && s->budget; i++) {
         s->budget--;
-        uint64_t h = rx ? rx : r->holders[i].task;
+        uint64_t h = t->wait.join ? t->wait.join : rx ? rx : r->holders[i].task;
         if (h == s->start) {
             l->holder = h;
             if (s->found < s->max) {

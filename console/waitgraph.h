@@ -15,6 +15,10 @@
  * closes a cycle of actors whose bounded mailboxes feed each other. Waits to receive, on
  * notifies and barriers have no known holder (which task will send is not known), so chains
  * and cycles stop there.
+ *
+ * A task awaiting a join handle waits for the joined task to finish: an edge T -> J with no
+ * resource in between. Two tasks awaiting each other's joins, or a task awaiting the join of
+ * a task that waits on a lock the first one holds, are cycles like any other.
  */
 #ifndef WEFT_CONSOLE_WAITGRAPH_H
 #define WEFT_CONSOLE_WAITGRAPH_H
@@ -29,8 +33,10 @@ typedef struct chain_link {
     uint64_t resource;  /* what it waits on (0: it does not wait) */
     uint8_t op;
     uint32_t location;  /* the await's location */
-    uint64_t holder;    /* task holding the resource (or receiving from it), 0 if none known */
+    uint64_t holder;    /* task holding the resource (or receiving from it), or the task whose
+                           join it awaits; 0 if none known */
     bool via_receiver;  /* holder is the channel's receiver, not a lock or permit holder */
+    bool via_join;      /* no resource: the task awaits holder's outcome (a join) */
 } chain_link;
 
 typedef enum chain_end {

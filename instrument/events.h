@@ -115,6 +115,12 @@
       "a live task (snapshot); state weft_ev_task_state; waiting on resource/op, 0 if none", \
       F(u64, task) F(u64, parent) F(u64, resource) F(u32, runtime) F(str, name)              \
       F(loc, location) F(loc, wait_location) F(u8, kind) F(u8, state) F(u8, op))             \
+    X(task_join_wait, 31, 0,                                                                 \
+      "task awaits the outcome of task `joined` (its join handle returned PENDING)",        \
+      F(u64, task) F(u64, joined))                                                           \
+    X(task_join_wait_done, 32, 0,                                                            \
+      "the join wait of task on `joined` ended (outcome read, or the handle dropped)",      \
+      F(u64, task) F(u64, joined))                                                           \
     /* ------------------------------------------------ resources (runtime/sync, channels) \
      * The first field of each is the resource (a `const weft_resource *` for the emitter,   \
      * its id in the record); call sites use weft__resource_event(name, r, other fields...). \

@@ -159,6 +159,10 @@ void weft__trace_task_wait_done(uint64_t task, const struct weft_resource *r, un
                (status) == 0 ? WEFT_OUTCOME_OK                                          \
                              : (status) == WEFT_ECANCELLED ? WEFT_OUTCOME_CANCELLED     \
                                                            : WEFT_OUTCOME_FAILED)
+/* A task (`waiter`, an id, never 0) awaits the join of task t, or stopped awaiting it. */
+#define weft__hook_task_join_wait(waiter, t) WEFT__EMIT(task_join_wait, (waiter), (t)->id)
+#define weft__hook_task_join_wait_done(waiter, t) \
+    WEFT__EMIT(task_join_wait_done, (waiter), (t)->id)
 /* The worker is the calling thread: its index is in weft__trace_me. */
 #define weft__hook_worker_park(w) WEFT__EMIT(worker_park, weft__trace_me.index)
 #define weft__hook_worker_unpark(w) WEFT__EMIT(worker_unpark, weft__trace_me.index)

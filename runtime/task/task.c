@@ -278,6 +278,18 @@ static void take_outcome(weft_task *t, int *status, intptr_t *value)
     *value = t->value;
 }
 
+/* The task a join waker belongs to, for the join-wait events: a task's own waker names it; any
+ * other waker (a JoinSet entry's, block_on's) is not a task awaiting this join, so 0. */
+static uint64_t join_waiter(const weft_waker *w)
+{
+    return w->vt == &weft__task_waker_vt ? ((const weft_task *)w->data)->id : 0;
+}
+
+/* The events say which task awaits which join, so that the console can follow a join in a
+ * wait chain: task_join_wait when a task's waker is installed (the handle returns PENDING),
+ * task_join_wait_done when the handle lets go (weft__task_drop_join: outcome read, detach, or
+ * the awaiting future dropped) or another task's waker replaces it. Re-polls that keep the
+ * same waker report nothing: the wait goes on. */
 weft_poll weft__task_poll_join(weft_task *t, const weft_waker *waker, int *status,
                                intptr_t *value)
 {
@@ -296,6 +308,11 @@ weft_poll weft__task_poll_join(weft_task *t, const weft_waker *waker, int *statu
         }
         /* JOIN_WAKER is clear: the waker is ours again to replace. */
     }
+    if (WEFT__TRACING()) {
+        uint64_t before = join_waiter(&t->join_waker);
+        if (before && before != join_waiter(waker))
+            WEFT_HOOK(task_join_wait_done, before, t);
+    }
     weft_waker_drop(&t->join_waker);
     t->join_waker = weft_waker_clone(waker);
     if (!weft__state_set_join_waker(&t->state)) {
@@ -304,13 +321,24 @@ weft_poll weft__task_poll_join(weft_task *t, const weft_waker *waker, int *statu
         take_outcome(t, status, value);
         return WEFT_READY;
     }
+    if (WEFT__TRACING()) {
+        uint64_t waiter = join_waiter(waker);
+        if (waiter)
+            WEFT_HOOK(task_join_wait, waiter, t);
+    }
     return WEFT_PENDING;
 }
 
 void weft__task_drop_join(weft_task *t)
 {
     /* The outcome is a pair of integers, nothing to free; the waker is ours to drop unless
-     * the runner still holds it (it then drops it itself, see complete()). */
+     * the runner still holds it (it then drops it itself, see complete()). The waker's task
+     * is read before JOIN_INTEREST goes: until then the runner never drops it. */
+    if (WEFT__TRACING()) {
+        uint64_t waiter = join_waiter(&t->join_waker);
+        if (waiter)
+            WEFT_HOOK(task_join_wait_done, waiter, t);
+    }
     if (!(weft__state_drop_join_handle(&t->state) & WEFT__ST_JOIN_WAKER)) {
         weft_waker_drop(&t->join_waker);
         t->join_waker = WEFT_WAKER_NONE;

@@ -151,6 +151,14 @@ static void permit(model *m, uint16_t type, uint64_t res, uint64_t task, uint64_
     model_apply(m, &e);
 }
 
+static void join_wait(model *m, uint16_t type, uint64_t task, uint64_t joined, uint64_t ts)
+{
+    weft_event e = E(type, ts);
+    e.u.task_join_wait.task = task;
+    e.u.task_join_wait.joined = joined;
+    model_apply(m, &e);
+}
+
 static uint32_t lints_now(model *m, uint64_t task, uint64_t now)
 {
     lint_result r = {0};
@@ -320,6 +328,108 @@ static void test_console_self_deadlock_on_reentrant_lock(void **state)
     assert_int_equal(waitgraph_cycles(&m, c, 2), 1);
     assert_int_equal(c[0].n, 1);
     assert_int_equal(c[0].links[0].holder, 1);
+    model_free(&m);
+}
+
+/* Two tasks awaiting each other's join handles: neither can finish first. */
+static void test_console_join_cycle_between_two_tasks(void **state)
+{
+    (void)state;
+    model m;
+    model_init(&m, NULL);
+    spawn(&m, 1, 0, 0, 10);
+    spawn(&m, 2, 1, 0, 11);
+    poll_begin(&m, 1, 0, 20);
+    join_wait(&m, WEFT_EV_task_join_wait, 1, 2, 21);
+    poll_end(&m, 1, 0, false, 22);
+    wait_cycle c[2];
+    assert_int_equal(waitgraph_cycles(&m, c, 2), 0); /* T2 has not waited yet: it can run */
+    poll_begin(&m, 2, 1, 30);
+    join_wait(&m, WEFT_EV_task_join_wait, 2, 1, 31);
+    poll_end(&m, 2, 1, false, 32);
+    assert_int_equal(waitgraph_cycles(&m, c, 2), 1);
+    assert_int_equal(c[0].n, 2);
+    assert_int_equal(c[0].links[0].task, 1);
+    assert_true(c[0].links[0].via_join);
+    assert_int_equal(c[0].links[0].resource, 0);
+    assert_int_equal(c[0].links[0].holder, 2);
+    assert_int_equal(c[0].links[1].task, 2);
+    assert_true(c[0].links[1].via_join);
+    assert_int_equal(c[0].links[1].holder, 1);
+    assert_int_equal(c[0].formed, 31);
+    wait_chain ch;
+    wait_chain_of(&m, 2, &ch);
+    assert_int_equal(ch.end, CHAIN_CYCLE);
+    assert_int_equal(ch.n, 2);
+    assert_int_equal(ch.cycle_from, 0);
+    /* T2's join wait ends (say a timeout dropped the handle): the cycle is gone. */
+    join_wait(&m, WEFT_EV_task_join_wait_done, 2, 1, 40);
+    assert_false(model_task_waits(model_task_get(&m, 2)));
+    assert_int_equal(waitgraph_cycles(&m, c, 2), 0);
+    wait_chain_of(&m, 1, &ch);
+    assert_int_equal(ch.end, CHAIN_NOT_WAITING);
+    assert_int_equal(ch.n, 2);
+    assert_int_equal(ch.links[0].holder, 2);
+    model_free(&m);
+}
+
+/* T1 holds a lock and awaits T2's join; T2 waits for that lock: a cycle through a join and a
+ * lock. A done event for another join, and the joined task finishing, end it. */
+static void test_console_join_cycle_through_a_lock(void **state)
+{
+    (void)state;
+    model m;
+    model_init(&m, NULL);
+    def_string(&m, 1, "worker");
+    def_string(&m, 2, "/src/main.c");
+    def_loc(&m, 10, 2, 42);
+    resource(&m, 100, WEFT_RESOURCE_MUTEX, 0, 0, 1);
+    spawn(&m, 1, 0, 0, 10);
+    weft_event e = E(WEFT_EV_task_spawn, 11);
+    e.u.task_spawn.task = 7;
+    e.u.task_spawn.parent = 1;
+    e.u.task_spawn.name = 1;
+    e.u.task_spawn.location = 10;
+    model_apply(&m, &e);
+    poll_begin(&m, 1, 0, 20);
+    lock(&m, WEFT_EV_lock_acquire, 100, 1, WEFT_OP_LOCK, 21);
+    join_wait(&m, WEFT_EV_task_join_wait, 1, 7, 22);
+    poll_end(&m, 1, 0, false, 23);
+    poll_begin(&m, 7, 1, 30);
+    wait_on(&m, 7, 100, WEFT_OP_LOCK, 0, 31);
+    poll_end(&m, 7, 1, false, 32);
+    wait_cycle c[2];
+    assert_int_equal(waitgraph_cycles(&m, c, 2), 1);
+    assert_int_equal(c[0].n, 2);
+    assert_int_equal(c[0].links[0].task, 1);
+    assert_true(c[0].links[0].via_join);
+    assert_int_equal(c[0].links[0].holder, 7);
+    assert_int_equal(c[0].links[1].task, 7);
+    assert_false(c[0].links[1].via_join);
+    assert_int_equal(c[0].links[1].resource, 100);
+    assert_int_equal(c[0].links[1].holder, 1);
+    /* The chain from the lock's waiter goes through the holder's join back to itself. */
+    wait_chain ch;
+    wait_chain_of(&m, 7, &ch);
+    assert_int_equal(ch.end, CHAIN_CYCLE);
+    assert_int_equal(ch.n, 2);
+    assert_int_equal(ch.links[1].holder, 7);
+    assert_true(ch.links[1].via_join);
+    /* A done for a join T1 is not awaiting changes nothing. */
+    join_wait(&m, WEFT_EV_task_join_wait_done, 1, 8, 40);
+    assert_int_equal(model_task_get(&m, 1)->wait.join, 7);
+    assert_int_equal(waitgraph_cycles(&m, c, 2), 1);
+    /* A new resource wait replaces the join wait (one wait at a time). */
+    poll_begin(&m, 1, 0, 50);
+    wait_on(&m, 1, 100, WEFT_OP_LOCK, 0, 51);
+    assert_int_equal(model_task_get(&m, 1)->wait.join, 0);
+    poll_end(&m, 1, 0, false, 52);
+    /* The joined task finishing ends the join wait of whoever awaited it. */
+    join_wait(&m, WEFT_EV_task_join_wait, 1, 7, 60);
+    complete(&m, 7, 61);
+    wait_chain_of(&m, 1, &ch);
+    assert_int_equal(ch.end, CHAIN_NOT_WAITING);
+    assert_int_equal(waitgraph_cycles(&m, c, 2), 0);
     model_free(&m);
 }
 
@@ -692,6 +802,8 @@ int main(void)
         cmocka_unit_test(test_console_no_deadlock_when_a_task_can_run),
         cmocka_unit_test(test_console_self_deadlock_on_reentrant_lock),
         cmocka_unit_test(test_console_mailbox_cycle_through_receivers),
+        cmocka_unit_test(test_console_join_cycle_between_two_tasks),
+        cmocka_unit_test(test_console_join_cycle_through_a_lock),
         cmocka_unit_test(test_console_chain_stops_at_running_holder),
         cmocka_unit_test(test_console_lint_never_yielded),
         cmocka_unit_test(test_console_lint_lost_waker_waits_a_second),

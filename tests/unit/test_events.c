@@ -398,6 +398,90 @@ static void test_events_late_attach_gets_snapshot(void **state)
     weft__trace_stop();
 }
 
+/* ---------------------------------------------------------------- join waits */
+
+/* A task that awaits one child's join to the end and gives up on another's after one
+ * PENDING poll (detach): each wait is reported once, and each ends once. */
+typedef struct joiner {
+    weft_async co;
+    weft_join_handle awaited, dropped;
+} joiner;
+
+static weft_task_id joiner_id, awaited_id, dropped_id; /* set by the joiner task */
+
+static weft_poll joiner_poll(weft_future *f, weft_context *cx)
+{
+    joiner *j = (joiner *)f;
+    WEFT_ASYNC_BEGIN(&j->co);
+    joiner_id = weft_task_id_current();
+    {
+        yielder a = {0}, b = {0};
+        weft_async_init(&a.co, &yielder_vt);
+        weft_async_init(&b.co, &yielder_vt);
+        j->awaited = weft_spawn_named("ev_awaited", &a);
+        j->dropped = weft_spawn_named("ev_dropped", &b);
+        awaited_id = j->awaited.id;
+        dropped_id = j->dropped.id;
+    }
+    /* On the current-thread runtime neither child ran yet: this poll is PENDING. */
+    assert_int_equal(weft_future_poll(&j->dropped.base, cx), WEFT_PENDING);
+    weft_join_handle_detach(&j->dropped);
+    WEFT_AWAIT(&j->co, cx, &j->awaited);
+    assert_int_equal(j->awaited.status, 0);
+    WEFT_ASYNC_END(&j->co);
+}
+
+static const weft_future_vtable joiner_vt = {joiner_poll, weft_async_drop, "joiner"};
+
+static void test_events_join_waits_reported(void **state)
+{
+    (void)state;
+    sink_start(UINT64_C(1) << 20);
+    weft_reader *rd = open_reader(0);
+    weft_runtime *rt = new_rt(WEFT_CURRENT_THREAD);
+    joiner j = {0};
+    weft_async_init(&j.co, &joiner_vt);
+    weft_join_handle h = weft_runtime_spawn_named(rt, "ev_joiner", &j);
+    assert_int_equal(weft_block_on(rt, &h.base), 0); /* block_on is no task: no join event */
+    weft_task_id awaited = awaited_id, dropped = dropped_id; /* j was copied into the task */
+    assert_true(awaited && dropped);
+    weft_runtime_shutdown(rt);
+
+    weft_event ev;
+    int n;
+    unsigned waits = 0, dones = 0, waits_awaited = 0, dones_awaited = 0;
+    unsigned waits_dropped = 0, dones_dropped = 0;
+    bool dropped_open = false;
+    while ((n = weft_reader_next(rd, &ev)) == 1) {
+        if (ev.type == WEFT_EV_task_join_wait) {
+            waits++;
+            assert_int_equal(ev.u.task_join_wait.task, joiner_id);
+            waits_awaited += ev.u.task_join_wait.joined == awaited;
+            if (ev.u.task_join_wait.joined == dropped) {
+                waits_dropped++;
+                dropped_open = true;
+            }
+        } else if (ev.type == WEFT_EV_task_join_wait_done) {
+            dones++;
+            assert_int_equal(ev.u.task_join_wait_done.task, joiner_id);
+            dones_awaited += ev.u.task_join_wait_done.joined == awaited;
+            if (ev.u.task_join_wait_done.joined == dropped) {
+                assert_true(dropped_open); /* the end follows the start */
+                dones_dropped++;
+            }
+        }
+    }
+    assert_int_equal(n, WEFT_EAGAIN);
+    assert_int_equal(waits, 2);
+    assert_int_equal(dones, 2);
+    assert_int_equal(waits_awaited, 1);
+    assert_int_equal(dones_awaited, 1);
+    assert_int_equal(waits_dropped, 1);
+    assert_int_equal(dones_dropped, 1);
+    weft_reader_close(rd);
+    weft__trace_stop();
+}
+
 /* Stop the sink even when a case failed half-way, so that the next one starts afresh. */
 static int stop_sink(void **state)
 {
@@ -413,6 +497,7 @@ int main(void)
         cmocka_unit_test_teardown(test_events_program_counts_ct, stop_sink),
         cmocka_unit_test_teardown(test_events_program_counts_mt, stop_sink),
         cmocka_unit_test_teardown(test_events_late_attach_gets_snapshot, stop_sink),
+        cmocka_unit_test_teardown(test_events_join_waits_reported, stop_sink),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
