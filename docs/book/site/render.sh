@@ -8,7 +8,8 @@
 # gets a sidebar with the whole table of contents, its own section list, and prev/next links
 # in reading order. Links between pages are written `slug.md` and become `slug.html`
 # (links.lua). The site needs nothing from elsewhere: one stylesheet, no scripts, no fonts.
-# The examples/ folder is copied in, since chapters link their sample files, and so is every
+# The examples/ and images/ folders are copied in, since chapters link their sample files and
+# show their figures, and so is every
 # lab folder that has a handout (../../labs/NN-name/README.md becomes
 # labs/NN-name/index.html), so that a chapter's closing link leads to its lab.
 #
@@ -58,6 +59,12 @@ rm -rf "$out/examples" && cp -r "$book/examples" "$out/examples"
     echo '</ul></main></body></html>'
 } >"$out/examples/index.html"
 find "$book" -maxdepth 1 -name '*.svg' -exec cp {} "$out/" \;
+# Figures (charts from `weft report --svg`, drawings) live in images/ and are linked from
+# the pages as images/NAME.svg.
+rm -rf "$out/images"
+if [ -d "$book/images" ]; then
+    cp -r "$book/images" "$out/images"
+fi
 
 labs=$(cd "$book/../../labs" 2>/dev/null && pwd || echo /nonexistent)
 export WEFT_BOOK_LABS=$labs
