@@ -266,6 +266,7 @@ static model_worker *worker_at(model *m, uint32_t runtime, uint8_t kind, uint32_
     w->runtime = runtime;
     w->kind = kind;
     w->index = index;
+    w->local_queue = w->inject_queue = -1;
     /* Keep them sorted by (runtime, kind, index) so that views list them in a stable order. */
     size_t at = m->nworkers;
     while (at > 0) {
@@ -487,6 +488,17 @@ void model_apply(model *m, const weft_event *ev)
         if (w) {
             w->parked = ev->type == WEFT_EV_worker_park;
             w->parks += w->parked;
+            if (w->parked && w->local_queue > 0)
+                w->local_queue = 0; /* it parks only when it found nothing to run */
+        }
+        break;
+    case WEFT_EV_worker_queues:
+        w = worker_at(m, ev->runtime ? ev->runtime : m->last_runtime, WEFT_THREAD_WORKER,
+                      ev->u.worker_queues.worker);
+        if (w) {
+            w->local_queue = ev->u.worker_queues.local;
+            w->inject_queue = ev->u.worker_queues.inject;
+            w->queues_ts = ev->ts;
         }
         break;
     case WEFT_EV_worker_steal:

@@ -136,7 +136,11 @@ typedef struct model_worker {
     bool parked, polling;
     uint64_t poll_start, poll_task;
     uint64_t first_ts, last_ts;
-    int64_t local_queue;     /* estimate: tasks scheduled to this worker not yet polled */
+    /* Queue depths from the last worker_queues sample (a busy worker reports them every few
+     * dozen ticks); a worker that parks has an empty local queue. -1: never reported. */
+    int64_t local_queue;     /* tasks in its local queue (LIFO slot included) */
+    int64_t inject_queue;    /* tasks in its runtime's injection queue, as it saw it */
+    uint64_t queues_ts;      /* ts of that sample (0: none) */
     poll_span spans[MODEL_SPANS];
     uint64_t nspans;         /* total ever; spans[i % MODEL_SPANS] */
 } model_worker;

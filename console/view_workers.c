@@ -2,9 +2,11 @@
  * what it runs now; the runnable queue; the blocking pool) and the timeline (one lane per
  * thread, its polls drawn as spans over the last seconds, long polls standing out).
  *
- * The event stream says which thread polled what and when, and when workers park and steal;
- * it does not carry queue depths, so the views show what can be derived: tasks runnable but
- * not yet polled (in total), and blocking tasks waiting for a pool thread.
+ * The event stream says which thread polled what and when, and when workers park and steal.
+ * Queue depths are samples (worker_queues, sent every few dozen ticks by a busy worker): the
+ * local queue of each worker as last reported ("-" if never), and the injection queue as the
+ * latest sample of its runtime saw it. The rest is derived: tasks runnable but not yet polled
+ * (in total), and blocking tasks waiting for a pool thread.
  */
 #include <stdio.h>
 #include <string.h>
@@ -27,8 +29,8 @@ void view_workers(app *a, canvas *cv, int top, int rows)
 {
     const model *m = &a->m;
     int y = top, last = top + rows - 1;
-    canvas_printf(cv, y, 0, AT_HEAD, "%-18s %6s %9s %7s %7s %7s  %s", "Thread", "Busy", "Polls",
-                  "Steals", "Parks", "Stolen", "Now");
+    canvas_printf(cv, y, 0, AT_HEAD, "%-18s %6s %9s %7s %7s %7s %5s  %s", "Thread", "Busy",
+                  "Polls", "Steals", "Parks", "Stolen", "Queue", "Now");
     canvas_row_attr(cv, y++, 0, AT_HEAD);
     uint64_t span = a->now > m->first_ts ? a->now - m->first_ts : 0;
     unsigned pool_busy = 0, pool_idle = 0;
@@ -56,10 +58,13 @@ void view_workers(app *a, canvas *cv, int top, int rows)
         }
         bool long_poll = w->polling && a->now > w->poll_start &&
                          a->now - w->poll_start > m->limits.long_poll_ns;
-        canvas_printf(cv, y, 0, AT_NORMAL, "%-18s %5.1f%% %9llu %7llu %7llu %7llu  ", label, pct,
-                      (unsigned long long)w->polls, (unsigned long long)w->steals,
-                      (unsigned long long)w->parks, (unsigned long long)w->stolen_tasks);
-        canvas_text(cv, y, 63, long_poll ? AT_WARN : w->polling ? AT_GOOD : AT_DIM, -1, now);
+        char localq[24] = "-";
+        if (w->local_queue >= 0)
+            snprintf(localq, sizeof localq, "%lld", (long long)w->local_queue);
+        canvas_printf(cv, y, 0, AT_NORMAL, "%-18s %5.1f%% %9llu %7llu %7llu %7llu %5s  ", label,
+                      pct, (unsigned long long)w->polls, (unsigned long long)w->steals,
+                      (unsigned long long)w->parks, (unsigned long long)w->stolen_tasks, localq);
+        canvas_text(cv, y, 68, long_poll ? AT_WARN : w->polling ? AT_GOOD : AT_DIM, -1, now);
         if (a->sel_row == (int)i)
             canvas_row_attr(cv, y, 0, AT_SELECTED);
         y++;
@@ -81,6 +86,30 @@ void view_workers(app *a, canvas *cv, int top, int rows)
         canvas_printf(cv, y++, 0, AT_NORMAL,
                       "Runnable tasks waiting for a worker: %zu   (%u workers declared by %u runtime%s)",
                       runnable, m->nworkers_declared, m->runtimes, m->runtimes == 1 ? "" : "s");
+    /* The injection queue: the most recent sample of each runtime. */
+    for (size_t i = 0; i < m->nworkers && y <= last; i++) {
+        const model_worker *w = m->workers[i], *latest = NULL;
+        if (w->queues_ts == 0)
+            continue;
+        bool seen = false;
+        for (size_t k = 0; k < m->nworkers; k++) {
+            const model_worker *o = m->workers[k];
+            if (o->runtime != w->runtime || o->queues_ts == 0)
+                continue;
+            if (k < i)
+                seen = true; /* this runtime was printed already */
+            if (!latest || o->queues_ts > latest->queues_ts)
+                latest = o;
+        }
+        if (seen)
+            continue;
+        char ago[32];
+        fmt_dur(ago, sizeof ago, a->now > latest->queues_ts ? a->now - latest->queues_ts : 0,
+                cv->ascii);
+        canvas_printf(cv, y++, 0, AT_NORMAL, "rt%u injection queue: %lld tasks (sampled %s ago "
+                      "by worker %u)", latest->runtime, (long long)latest->inject_queue, ago,
+                      latest->index);
+    }
     if (y <= last)
         canvas_printf(cv, y++, 0, AT_NORMAL,
                       "Blocking pool: %u threads busy, %u idle, %zu tasks queued", pool_busy,

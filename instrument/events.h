@@ -88,6 +88,10 @@
     X(worker_unpark, 13, 0, "worker woke up", F(u32, worker))                                \
     X(worker_steal, 14, 0, "worker took `count` tasks from victim's queue",                  \
       F(u32, worker) F(u32, victim) F(u32, count))                                           \
+    X(worker_queues, 15, 0,                                                                  \
+      "sampled every few dozen scheduler ticks of a busy worker: tasks in its local queue "  \
+      "(LIFO slot included) and in the runtime's injection queue",                           \
+      F(u32, worker) F(u32, local) F(u32, inject))                                           \
     /* ------------------------------------------------ tasks */                             \
     X(task_spawn, 20, 0,                                                                     \
       "task spawned by `parent` (0: from outside any task); kind weft_ev_task_kind",         \

@@ -166,6 +166,10 @@ void weft__trace_task_wait_done(uint64_t task, const struct weft_resource *r, un
 /* The worker is the calling thread: its index is in weft__trace_me. */
 #define weft__hook_worker_park(w) WEFT__EMIT(worker_park, weft__trace_me.index)
 #define weft__hook_worker_unpark(w) WEFT__EMIT(worker_unpark, weft__trace_me.index)
+/* Queue depths: the caller passes the lengths (scheduler-specific reads), evaluated only when
+ * a sink is on. */
+#define weft__hook_worker_queues(w, local, inject) \
+    WEFT__EMIT(worker_queues, (w)->index, (uint32_t)(local), (uint32_t)(inject))
 #define weft__hook_worker_steal(w, victim, n) \
     WEFT__EMIT(worker_steal, (w)->index, (victim)->index, (n))
 #define weft__hook_timer_arm(e, deadline) \

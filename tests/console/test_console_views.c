@@ -270,6 +270,85 @@ static void test_console_views_failure_point_before_teardown(void **state)
     free(a);
 }
 
+/* Two tasks awaiting each other's joins, and a busy worker's queue sample: the deadlocks view
+ * draws the join cycle, the task detail follows it, the workers view shows the depths. */
+static app *open_join_app(void)
+{
+    nev = 0;
+    str(1, "parent");
+    str(2, "worker");
+    str(5, "src/main.c");
+    weft_event *e = add(WEFT_EV_location_def, 1);
+    e->u.location_def.id = 21;
+    e->u.location_def.file = 5;
+    e->u.location_def.line = 42;
+    for (int i = 0; i < 2; i++) {
+        e = add(WEFT_EV_task_spawn, 20);
+        e->u.task_spawn.task = (uint64_t)(1 + i);
+        e->u.task_spawn.name = (uint32_t)(1 + i);
+        e->u.task_spawn.location = 21;
+    }
+    for (int i = 0; i < 2; i++) {
+        uint64_t ts = 1000 + 1000 * (uint64_t)i;
+        add(WEFT_EV_task_poll_begin, ts)->u.task_poll_begin.task = (uint64_t)(1 + i);
+        e = add(WEFT_EV_task_join_wait, ts + 1);
+        e->u.task_join_wait.task = (uint64_t)(1 + i);
+        e->u.task_join_wait.joined = (uint64_t)(2 - i);
+        add(WEFT_EV_task_poll_end, ts + 2)->u.task_poll_end.task = (uint64_t)(1 + i);
+    }
+    e = add(WEFT_EV_worker_queues, 2500);
+    e->u.worker_queues.worker = 0;
+    e->u.worker_queues.local = 17;
+    e->u.worker_queues.inject = 5;
+    app *a = calloc(1, sizeof *a);
+    app_init(a, false);
+    a->src.kind = SOURCE_TRACE;
+    snprintf(a->src.label, sizeof a->src.label, "joins.db");
+    a->src.evs = malloc(nev * sizeof *evs);
+    memcpy(a->src.evs, evs, nev * sizeof *evs);
+    a->src.nev = nev;
+    return a;
+}
+
+static void test_console_views_join_cycle_and_queue_depths(void **state)
+{
+    (void)state;
+    app *a = open_join_app();
+    size_t at = source_first_deadlock(&a->src, &a->m);
+    assert_int_equal(at, nev - 1); /* when T2 went idle awaiting T1's join */
+    source_seek(&a->src, &a->m, nev);
+    a->view = VIEW_DEADLOCKS;
+    char *t = render(a, 120, false);
+    assert_non_null(strstr(t, "Deadlock 1: 2 tasks"));
+    assert_non_null(strstr(t, "waits for T2 'worker' (spawned at main.c:42) to finish"));
+    assert_non_null(strstr(t, "waits for T1 'parent' (spawned at main.c:42) to finish"));
+    assert_null(strstr(t, "held by"));
+    free(t);
+    a->view = VIEW_TASK;
+    a->sel_task = 2;
+    t = render(a, 120, false);
+    assert_non_null(strstr(t, "waits for T1 'parent'"));
+    assert_non_null(strstr(t, "a wait-for cycle, DEADLOCK"));
+    free(t);
+    a->view = VIEW_TASKS;
+    t = render(a, 140, false);
+    assert_non_null(strstr(t, "join T1 'parent'"));
+    free(t);
+    a->view = VIEW_WORKERS;
+    t = render(a, 80, false);
+    assert_non_null(strstr(t, "Queue"));
+    assert_non_null(strstr(t, "rt1 injection queue: 5 tasks"));
+    char *row = strstr(t, "rt1 worker 0");
+    assert_non_null(row);
+    char *eol = strchr(row, '\n');
+    assert_non_null(eol);
+    *eol = '\0';
+    assert_non_null(strstr(row, " 17 "));
+    free(t);
+    app_free(a);
+    free(a);
+}
+
 static void test_console_views_small_terminal_says_so(void **state)
 {
     (void)state;
@@ -298,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_console_views_detail_and_resources),
         cmocka_unit_test(test_console_views_ascii_only),
         cmocka_unit_test(test_console_views_failure_point_before_teardown),
+        cmocka_unit_test(test_console_views_join_cycle_and_queue_depths),
         cmocka_unit_test(test_console_views_small_terminal_says_so),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

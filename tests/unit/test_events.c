@@ -150,7 +150,7 @@ static const weft_future_vtable root_vt = {root_poll, weft_async_drop, "root"};
 
 typedef struct counts {
     unsigned spawns, polls_begin, polls_end, ready, completes_ok, self_wakes, runtime_start,
-        runtime_stop, thread_start, bad_location, lost;
+        runtime_stop, thread_start, bad_location, lost, queue_samples, bad_queue;
     uint64_t ids[TASKS];
 } counts;
 
@@ -213,6 +213,13 @@ static void run_and_count(weft_flavor flavor, counts *c)
                 !ev.u.task_wake.by_value)
                 c->self_wakes++;
             break;
+        case WEFT_EV_worker_queues:
+            c->queue_samples++;
+            /* Only our tasks exist: no queue can hold more of them. */
+            if (ev.u.worker_queues.worker >= 2 || ev.u.worker_queues.local > TASKS ||
+                ev.u.worker_queues.inject > TASKS)
+                c->bad_queue++;
+            break;
         case WEFT_EV_runtime_start:
             c->runtime_start++;
             break;
@@ -267,6 +274,10 @@ static void test_events_program_counts_mt(void **state)
     counts c;
     run_and_count(WEFT_MULTI_THREAD, &c);
     check_counts(&c);
+    /* 400 polls on 2 workers: one of them ran at least 200 scheduler ticks, and a busy worker
+     * samples its queues every 61. */
+    assert_true(c.queue_samples >= 3);
+    assert_int_equal(c.bad_queue, 0);
 }
 
 /* ---------------------------------------------------------------- late attach */

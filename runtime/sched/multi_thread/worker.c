@@ -308,6 +308,10 @@ static void run(weft__mt_worker *w)
         if (--w->until_maint == 0) {
             w->until_maint = interval;
             maintenance(w);
+            /* Sampled here, once per interval, so that the per-poll path pays nothing for it
+             * (and, with tracing off, this is one load and a branch every `interval` ticks). */
+            WEFT_HOOK(worker_queues, w, weft__mt_queue_len(&w->queue) + (w->lifo != NULL),
+                      weft__mt_inject_len(&s->inject));
             t = next_remote(w);
             if (!t)
                 t = next_local(w);
