@@ -167,7 +167,8 @@ void weft__snapshot_emit(uint64_t seq)
      * lock (a runtime cannot be freed meanwhile); tasks are copied, then written. */
     weft__trace_for_each_runtime(snap_runtime, &c);
     weft__resource_for_each(snap_resource, &c);
-    qsort(c.res_ids, c.nres, sizeof *c.res_ids, cmp_low32);
+    if (c.nres > 1) /* qsort(NULL, 0, ...) is undefined, and a program may have no resources */
+        qsort(c.res_ids, c.nres, sizeof *c.res_ids, cmp_low32);
     for (size_t i = 0; i < c.ntasks; i++) {
         struct {
             uint64_t h;
