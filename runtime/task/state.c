@@ -69,9 +69,9 @@ weft__to_idle weft__state_to_idle(weft__state *st)
             next -= WEFT__ST_REF_ONE;
             action = weft__state_refs(next) == 0 ? WEFT__TO_IDLE_DEALLOC : WEFT__TO_IDLE_OK;
         } else {
-            /* Woken while running: it must run again. A new notified reference for the queue
-             * entry; ours is dropped by the caller once the task is queued. */
-            next += WEFT__ST_REF_ONE;
+            /* Woken while running: it must run again. The reference that got us here passes
+             * to the new queue entry (one atomic per yield fewer than taking a new one and
+             * dropping ours); the caller queues the task and does not touch it afterwards. */
             action = WEFT__TO_IDLE_OK_NOTIFY;
         }
         if (atomic_compare_exchange_weak_explicit(st, &cur, next, memory_order_acq_rel,

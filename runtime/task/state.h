@@ -69,8 +69,9 @@ weft__to_running weft__state_to_running(weft__state *st);
 
 typedef enum {
     WEFT__TO_IDLE_OK,        /* idle; the notified ref was consumed */
-    WEFT__TO_IDLE_OK_NOTIFY, /* woken during the poll: a new notified ref was taken, schedule it
-                                (the caller's own ref is dropped by the caller afterwards) */
+    WEFT__TO_IDLE_OK_NOTIFY, /* woken during the poll: schedule it again; the run's notified
+                                ref passes to the new queue entry (do not touch the task after
+                                queueing it) */
     WEFT__TO_IDLE_DEALLOC,   /* idle and no refs left */
     WEFT__TO_IDLE_CANCELLED, /* abort arrived during the poll: still RUNNING, cancel now */
 } weft__to_idle;

@@ -229,9 +229,9 @@ void weft__task_run(weft_task *t)
         break;
     case WEFT__TO_IDLE_OK_NOTIFY:
         /* Woken while it ran (a yield, an exhausted budget, or a real wake): back of the
-         * queue, so that it cannot monopolise the LIFO slot. */
+         * queue, so that it cannot monopolise the LIFO slot. Our reference goes with it
+         * (state.h): t may run and be freed elsewhere as soon as it is queued. */
         schedule(t, true);
-        task_drop_ref(t);
         break;
     case WEFT__TO_IDLE_CANCELLED:
         cancel_future(t);
