@@ -46,8 +46,19 @@ void fmt_res(const model *m, uint64_t id, char *buf, size_t size)
         snprintf(buf, size, "%s #%llu", model_res_kind_name(r->kind), (unsigned long long)id);
 }
 
-static const char *op_verb(uint8_t op)
+/* READ and WRITE are lock modes on an rwlock but data on a socket. */
+static bool is_byte_stream(uint8_t kind)
 {
+    return kind == WEFT_RESOURCE_TCP_STREAM || kind == WEFT_RESOURCE_UNIX_STREAM ||
+           kind == WEFT_RESOURCE_UDP_SOCKET;
+}
+
+static const char *op_verb(uint8_t op, uint8_t kind)
+{
+    if (is_byte_stream(kind) && op == WEFT_OP_READ)
+        return "to read from";
+    if (is_byte_stream(kind) && op == WEFT_OP_WRITE)
+        return "to write to";
     switch (op) {
     case WEFT_OP_LOCK: return "to lock";
     case WEFT_OP_READ: return "to read-lock";
@@ -79,7 +90,9 @@ void fmt_wait(const model *m, const chain_link *l, char *buf, size_t size)
     }
     fmt_res(m, l->resource, res, sizeof res);
     model_location(m, l->location, loc, sizeof loc);
-    snprintf(buf, size, "waits %s %s%s%s", op_verb(l->op), res, *loc ? " at " : "", loc);
+    const model_resource *r = model_res_get(m, l->resource);
+    snprintf(buf, size, "waits %s %s%s%s", op_verb(l->op, r ? r->kind : 0), res,
+             *loc ? " at " : "", loc);
 }
 
 const char *fmt_wait_tail(const chain_link *l)

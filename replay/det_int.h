@@ -240,7 +240,7 @@ const char *weft__det_step_op_text(const weft__det_record *r, const weft__det_st
                                    char *buf, size_t size);
 const char *weft__det_op_name(int op);
 /* "to lock", "for a notification from", ...: what waiting on a resource op means. */
-const char *weft__det_wait_phrase(int res_op);
+const char *weft__det_wait_phrase(int res_op, int res_kind); /* kind -1: unknown */
 
 /* Set the outcome (message printf-style); the first failure of a run wins. */
 void weft__det_record_fail(weft__det_record *r, int kind, uint64_t step, const char *sig,

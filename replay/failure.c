@@ -185,7 +185,7 @@ static size_t describe(const weft__det *d, const graph *g, uint32_t i, char *buf
         return size - 1;
     if (e->waiting) {
         len += (size_t)snprintf(buf + len, size - len, " waits %s %s '%s' at %s:%d",
-                                weft__det_wait_phrase(e->wait_op),
+                                weft__det_wait_phrase(e->wait_op, e->wait_kind),
                                 weft_resource_kind_name((weft_resource_kind)e->wait_kind),
                                 weft__det_str(r, e->wait_name), weft__det_str(r, e->wait_file),
                                 e->wait_line);

@@ -263,7 +263,8 @@ bool weft__det_on_blocking_self_deadlock(const struct weft_resource *r, uint64_t
         const weft__det_entity *he = &d->ent[h];
         if (h != d->cur && he->waiting && he->wait_ptr)
             snprintf(at, sizeof at, " (it waits %s '%s' at %s:%d)",
-                     weft__det_wait_phrase(he->wait_op), weft__det_str(d->rec, he->wait_name),
+                     weft__det_wait_phrase(he->wait_op, he->wait_kind),
+                     weft__det_str(d->rec, he->wait_name),
                      weft__det_str(d->rec, he->wait_file), he->wait_line);
     }
     char sig[300];

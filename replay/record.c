@@ -41,8 +41,15 @@ static const char *const op_names[WEFT__OP_COUNT_] = {
     [WEFT__OP_FAILED] = "failed",
 };
 
-const char *weft__det_wait_phrase(int op)
+const char *weft__det_wait_phrase(int op, int kind)
 {
+    /* READ and WRITE are lock modes on an rwlock but data on a socket. */
+    bool byte_stream = kind == WEFT_RESOURCE_TCP_STREAM || kind == WEFT_RESOURCE_UNIX_STREAM ||
+                       kind == WEFT_RESOURCE_UDP_SOCKET;
+    if (byte_stream && op == WEFT_OP_READ)
+        return "to read from";
+    if (byte_stream && op == WEFT_OP_WRITE)
+        return "to write to";
     switch (op) {
     case WEFT_OP_LOCK: return "to lock";
     case WEFT_OP_READ: return "to read-lock";
@@ -74,7 +81,7 @@ static const char *socket_wait_phrase(int op, const char *name)
         if (op == WEFT_OP_WRITE)
             return "to write to";
     }
-    return weft__det_wait_phrase(op);
+    return weft__det_wait_phrase(op, -1);
 }
 
 const char *weft__det_op_name(int op)
