@@ -109,10 +109,10 @@ static void snap_runtime(weft_runtime *rt, void *arg)
     PUT(c, runtime_start, (uint32_t)rt->id, rt->cfg.worker_threads, (uint8_t)rt->cfg.flavor);
     for (int i = 0; i < WEFT__OWNED_SHARDS; i++) {
         weft__owned_shard *s = &rt->owned.shard[i];
-        pthread_mutex_lock(&s->lock);
+        weft__futex_lock(&s->lock);
         for (weft_task *t = s->head; t; t = t->owned_next)
             copy_task(c, t);
-        pthread_mutex_unlock(&s->lock);
+        weft__futex_unlock(&s->lock);
     }
 }
 

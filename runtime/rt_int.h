@@ -24,6 +24,7 @@
 
 #include "../instrument/hooks.h"
 #include "task/task_alloc.h"
+#include "util/futex_mutex.h"
 
 /* ---------------------------------------------------------------- clock
  *
@@ -106,18 +107,19 @@ int weft__net_init(weft_runtime *rt);
 #define WEFT__OWNED_SHARDS 16
 
 typedef struct weft__owned_shard {
-    pthread_mutex_t lock;
+    /* an inline lock, taken at every spawn and every completion; aligned so that each shard
+     * has its own cache line */
+    alignas(64) weft__futex_mutex lock;
     weft_task *head; /* doubly linked through weft_task.owned_next/prev */
-    /* Tasks ever inserted (weft_runtime_metrics.spawned_tasks): written under lock, read
-     * without it (relaxed). */
+    /* Tasks ever inserted and removed (weft_runtime_metrics.spawned_tasks, alive_tasks):
+     * written under lock, read without it (relaxed), so no atomic read-modify-write. */
     _Atomic uint64_t inserted;
-    char pad[64 - sizeof(pthread_mutex_t) % 64];
+    _Atomic uint64_t removed;
 } weft__owned_shard;
 
 typedef struct weft__owned_tasks {
     weft__owned_shard shard[WEFT__OWNED_SHARDS];
     _Atomic bool closed;      /* set once by shutdown; read by every insert */
-    _Atomic size_t count;     /* live tasks, for weft_runtime_alive_tasks */
 } weft__owned_tasks;
 
 /* ---------------------------------------------------------------- the runtime */
@@ -255,6 +257,8 @@ bool weft__task_is_complete(const weft_task *t);
 
 /* Owned tasks (task/owned.c). */
 void weft__owned_init(weft__owned_tasks *o);
+/* Live tasks (inserted, not yet removed), read without locks: exact when nothing runs. */
+size_t weft__owned_count(const weft__owned_tasks *o);
 /* Insert; fails (false) once the list is closed. */
 bool weft__owned_insert(weft__owned_tasks *o, weft_task *t);
 /* Remove if present; true if it was (then the caller releases the list's reference). */

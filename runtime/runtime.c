@@ -165,5 +165,5 @@ unsigned weft_runtime_workers(const weft_runtime *rt)
 
 size_t weft_runtime_alive_tasks(const weft_runtime *rt)
 {
-    return atomic_load_explicit(&((weft_runtime *)rt)->owned.count, memory_order_relaxed);
+    return weft__owned_count(&rt->owned);
 }

@@ -53,7 +53,7 @@ int weft_runtime_metrics_get(const weft_runtime *crt, weft_runtime_metrics *out)
     memset(out, 0, sizeof *out);
     out->now_ns = weft__clock_now(rt->clock);
     out->workers = rt->cfg.worker_threads;
-    out->alive_tasks = atomic_load_explicit(&rt->owned.count, memory_order_relaxed);
+    out->alive_tasks = weft__owned_count(&rt->owned);
     for (int i = 0; i < WEFT__OWNED_SHARDS; i++)
         out->spawned_tasks +=
             atomic_load_explicit(&rt->owned.shard[i].inserted, memory_order_relaxed);

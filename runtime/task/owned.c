@@ -17,22 +17,44 @@ static weft__owned_shard *shard_of(weft__owned_tasks *o, const weft_task *t)
 void weft__owned_init(weft__owned_tasks *o)
 {
     for (int i = 0; i < WEFT__OWNED_SHARDS; i++) {
-        pthread_mutex_init(&o->shard[i].lock, NULL);
+        weft__futex_mutex_init(&o->shard[i].lock);
         o->shard[i].head = NULL;
         atomic_init(&o->shard[i].inserted, 0);
+        atomic_init(&o->shard[i].removed, 0);
     }
     atomic_init(&o->closed, false);
-    atomic_init(&o->count, 0);
+}
+
+/* A counter written only under its shard's lock: a plain add, published for lock-free
+ * readers. */
+static void bump(_Atomic uint64_t *c)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+
+size_t weft__owned_count(const weft__owned_tasks *o)
+{
+    uint64_t in = 0, out = 0;
+    for (int i = 0; i < WEFT__OWNED_SHARDS; i++) {
+        /* removed first: a task counted as removed was inserted before, so the difference
+         * never goes negative however the two loads interleave with spawns. */
+        out += atomic_load_explicit(&((weft__owned_shard *)&o->shard[i])->removed,
+                                    memory_order_acquire);
+        in += atomic_load_explicit(&((weft__owned_shard *)&o->shard[i])->inserted,
+                                   memory_order_acquire);
+    }
+    return in >= out ? (size_t)(in - out) : 0;
 }
 
 bool weft__owned_insert(weft__owned_tasks *o, weft_task *t)
 {
     weft__owned_shard *s = shard_of(o, t);
-    pthread_mutex_lock(&s->lock);
+    weft__futex_lock(&s->lock);
     /* Checked under the shard lock: shutdown sets `closed` and then takes every shard lock,
      * so a task is either refused here or found by the shutdown sweep. */
     if (atomic_load_explicit(&o->closed, memory_order_acquire)) {
-        pthread_mutex_unlock(&s->lock);
+        weft__futex_unlock(&s->lock);
         return false;
     }
     t->owned_prev = NULL;
@@ -40,11 +62,8 @@ bool weft__owned_insert(weft__owned_tasks *o, weft_task *t)
     if (s->head)
         s->head->owned_prev = t;
     s->head = t;
-    atomic_store_explicit(&s->inserted,
-                          atomic_load_explicit(&s->inserted, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
-    pthread_mutex_unlock(&s->lock);
-    atomic_fetch_add_explicit(&o->count, 1, memory_order_relaxed);
+    bump(&s->inserted);
+    weft__futex_unlock(&s->lock);
     return true;
 }
 
@@ -63,14 +82,14 @@ bool weft__owned_remove(weft__owned_tasks *o, weft_task *t)
 {
     weft__owned_shard *s = shard_of(o, t);
     bool listed;
-    pthread_mutex_lock(&s->lock);
+    weft__futex_lock(&s->lock);
     /* A task is listed iff it is the head or has a predecessor. */
     listed = s->head == t || t->owned_prev != NULL;
-    if (listed)
+    if (listed) {
         unlink_locked(s, t);
-    pthread_mutex_unlock(&s->lock);
-    if (listed)
-        atomic_fetch_sub_explicit(&o->count, 1, memory_order_relaxed);
+        bump(&s->removed);
+    }
+    weft__futex_unlock(&s->lock);
     return listed;
 }
 
@@ -80,14 +99,15 @@ void weft__owned_close_and_shutdown_all(weft__owned_tasks *o)
     for (int i = 0; i < WEFT__OWNED_SHARDS; i++) {
         weft__owned_shard *s = &o->shard[i];
         for (;;) {
-            pthread_mutex_lock(&s->lock);
+            weft__futex_lock(&s->lock);
             weft_task *t = s->head;
-            if (t)
+            if (t) {
                 unlink_locked(s, t);
-            pthread_mutex_unlock(&s->lock);
+                bump(&s->removed);
+            }
+            weft__futex_unlock(&s->lock);
             if (!t)
                 break;
-            atomic_fetch_sub_explicit(&o->count, 1, memory_order_relaxed);
             /* Outside the lock: cancelling runs the future's drop, which may wake or complete
              * other tasks and so come back into this list. */
             weft__task_shutdown(t);
@@ -97,6 +117,5 @@ void weft__owned_close_and_shutdown_all(weft__owned_tasks *o)
 
 void weft__owned_destroy(weft__owned_tasks *o)
 {
-    for (int i = 0; i < WEFT__OWNED_SHARDS; i++)
-        pthread_mutex_destroy(&o->shard[i].lock);
+    (void)o; /* futex mutexes hold no resources */
 }
