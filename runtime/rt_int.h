@@ -152,6 +152,8 @@ typedef struct weft__thread_ctx {
     void *sched_local;       /* the backend's per-thread state (the worker; the ct core) */
     weft_task *task;         /* task being polled, or NULL */
     int budget;              /* coop budget of the current poll; -1 = unconstrained */
+    bool self_woken;         /* `task` woke itself by reference during this poll (a yield, a
+                              * spent budget): recorded here, applied by to_idle's CAS */
     weft__task_cache *task_cache; /* this thread's cache of task blocks, or NULL */
 } weft__thread_ctx;
 

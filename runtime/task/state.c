@@ -55,7 +55,7 @@ weft__to_running weft__state_to_running(weft__state *st)
     return action;
 }
 
-weft__to_idle weft__state_to_idle(weft__state *st)
+weft__to_idle weft__state_to_idle(weft__state *st, bool self_woken)
 {
     weft__to_idle action;
     uint64_t cur = atomic_load_explicit(st, memory_order_acquire);
@@ -64,6 +64,8 @@ weft__to_idle weft__state_to_idle(weft__state *st)
         if (cur & WEFT__ST_CANCELLED)
             return WEFT__TO_IDLE_CANCELLED; /* stays RUNNING: the caller cancels */
         uint64_t next = cur & ~WEFT__ST_RUNNING;
+        if (self_woken)
+            next |= WEFT__ST_NOTIFIED;
         if (!(next & WEFT__ST_NOTIFIED)) {
             /* Polling consumed the notified reference that got us here. */
             next -= WEFT__ST_REF_ONE;

@@ -75,7 +75,9 @@ typedef enum {
     WEFT__TO_IDLE_DEALLOC,   /* idle and no refs left */
     WEFT__TO_IDLE_CANCELLED, /* abort arrived during the poll: still RUNNING, cancel now */
 } weft__to_idle;
-weft__to_idle weft__state_to_idle(weft__state *st);
+/* `self_woken`: the task woke itself by reference during the poll, which the runner kept
+ * out of the state word (task.c): treated exactly as NOTIFIED. */
+weft__to_idle weft__state_to_idle(weft__state *st, bool self_woken);
 
 /* RUNNING -> COMPLETE. Returns the new snapshot (read JOIN_INTEREST / JOIN_WAKER from it). */
 uint64_t weft__state_to_complete(weft__state *st);
