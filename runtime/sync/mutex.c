@@ -37,7 +37,11 @@ static void acquired(weft_mutex *m)
 /* Give the permit back; WEFT_EINVAL if the mutex was not locked. */
 static int release(weft_mutex *m)
 {
-    weft_task_id was = atomic_exchange_explicit(&m->holder, 0, memory_order_relaxed);
+    /* A load and a store, not an exchange: only the holder releases (a stray second unlock is
+     * refused by the semaphore below), and `holder` is for the tools, so it needs no atomic
+     * read-modify-write on every unlock. */
+    weft_task_id was = atomic_load_explicit(&m->holder, memory_order_relaxed);
+    atomic_store_explicit(&m->holder, 0, memory_order_relaxed);
     int rc = weft__semaphore_give(&m->sem, 1, 1, NULL);
     if (rc == 0)
         weft__resource_event(lock_release, &m->sem.res, was, WEFT_OP_LOCK);
