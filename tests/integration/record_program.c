@@ -31,6 +31,9 @@
 #define COLD 5
 
 static weft_mutex hot, cold;
+/* Made before the runtime, as programs often make their locks: the recording must still name
+ * it (the tracer starts at the first resource when WEFT_TRACE=1). */
+static weft_mutex early;
 
 /* ---------------------------------------------------------------- hog */
 typedef struct hog {
@@ -153,6 +156,7 @@ static const weft_future_vtable root_vt = {root_poll, weft_async_drop, "record_r
 int main(int argc, char **argv)
 {
     bool hang = argc > 1 && strcmp(argv[1], "--hang") == 0;
+    weft_mutex_init(&early, "early");
     weft_builder b = weft_builder_new_current_thread();
     b.enable_time = true;
     weft_runtime *rt;
@@ -169,6 +173,7 @@ int main(int argc, char **argv)
     weft_runtime_shutdown(rt); /* cancels "forever" */
     weft_mutex_destroy(&hot);
     weft_mutex_destroy(&cold);
+    weft_mutex_destroy(&early);
     if (err || r.failures) {
         fprintf(stderr, "record_program: block_on %s, %d failed joins\n", weft_strerror(err),
                 r.failures);

@@ -105,6 +105,8 @@ query() {
 db=$tmp/story.db
 record "$db" -- "$story"
 check "recording the story program exits 0" rc_is 0
+check "a mutex made before the runtime is recorded with its name" \
+    is "$(q "$db" "SELECT count(*) FROM resources WHERE name = 'early' AND kind = 'mutex'")" 1
 for name in longest-polls most-contended-lock never-finished busy-tasks worker-utilisation; do
     query "$name" >"$tmp/$name.sql"
     check "the page has the query '$name'" test -s "$tmp/$name.sql"
