@@ -154,6 +154,8 @@ typedef struct weft__thread_ctx {
     int budget;              /* coop budget of the current poll; -1 = unconstrained */
     bool self_woken;         /* `task` woke itself by reference during this poll (a yield, a
                               * spent budget): recorded here, applied by to_idle's CAS */
+    bool coop_forced;        /* the budget ran out during this poll and a leaf future made the
+                              * task yield (weft_runtime_metrics.budget_forced_yields) */
     weft__task_cache *task_cache; /* this thread's cache of task blocks, or NULL */
 } weft__thread_ctx;
 
@@ -172,6 +174,7 @@ static inline bool weft__coop_proceed_inline(weft_context *cx)
         weft__tls.budget = budget - 1;
         return true;
     }
+    weft__tls.coop_forced = true;
     weft_waker_wake_by_ref(cx->waker);
     return false;
 }
@@ -270,7 +273,11 @@ void weft__owned_close_and_shutdown_all(weft__owned_tasks *o);
 void weft__owned_destroy(weft__owned_tasks *o);
 
 /* Coop budget (coop.c): the scheduler brackets each task poll with these. */
-static inline void weft__coop_begin(void) { weft__tls.budget = WEFT_COOP_BUDGET; }
+static inline void weft__coop_begin(void)
+{
+    weft__tls.budget = WEFT_COOP_BUDGET;
+    weft__tls.coop_forced = false;
+}
 static inline void weft__coop_end(void) { weft__tls.budget = -1; }
 
 /* The runtime a spawn from this thread goes to (rt argument, else the thread's). */

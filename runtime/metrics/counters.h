@@ -15,6 +15,7 @@
 #define WEFT_METRICS_COUNTERS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct weft__worker_counters {
@@ -55,12 +56,11 @@ static inline void weft__counters_poll_begin(weft__worker_counters *c)
     weft__counter_inc(&c->polls);
 }
 
-/* A poll ended with `budget_left` of the thread's coop budget: 0 means that a leaf asked for
- * more than the poll was given, was refused and the task was re-queued behind the others (or,
- * rarely, that the very last unit was spent just before the task returned anyway). */
-static inline void weft__counters_poll_end(weft__worker_counters *c, int budget_left)
+/* A poll ended; `budget_forced`: a leaf asked for more than the poll's coop budget, was
+ * refused, and the task was re-queued behind the others (set by weft_coop_proceed). */
+static inline void weft__counters_poll_end(weft__worker_counters *c, bool budget_forced)
 {
-    if (__builtin_expect(budget_left == 0, 0))
+    if (__builtin_expect(budget_forced, 0))
         weft__counter_inc(&c->budget_forced_yields);
 }
 

@@ -152,7 +152,7 @@ static void run_task(ct_sched *ct, weft_task *t)
     weft__counters_poll_begin(&ct->counters);
     weft__coop_begin();
     weft__task_run(t);
-    weft__counters_poll_end(&ct->counters, weft__tls.budget);
+    weft__counters_poll_end(&ct->counters, weft__tls.coop_forced);
     weft__coop_end();
 }
 

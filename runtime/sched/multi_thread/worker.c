@@ -246,7 +246,7 @@ static void run_task(weft__mt_worker *w, weft_task *t)
     weft__counters_poll_begin(&w->counters);
     weft__coop_begin();
     weft__task_run(t);
-    weft__counters_poll_end(&w->counters, weft__tls.budget);
+    weft__counters_poll_end(&w->counters, weft__tls.coop_forced);
     weft__coop_end();
 }
 
