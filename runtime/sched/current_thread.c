@@ -215,8 +215,7 @@ static int ct_block_on(weft__sched *s, weft_future *fut)
 
     /* Close the busy span, as a park would: block_on's time counts, the time between two
      * block_on calls does not. */
-    weft__counter_add(&ct->counters.busy_ns,
-                      weft__clock_now(rt->clock) - ct->counters.busy_since);
+    weft__counters_close_span(&ct->counters, weft__clock_now(rt->clock));
     WEFT_HOOK(thread_leave);
     weft__task_cache_leave(&cache, outer_cache);
     weft__tls.rt = NULL;

@@ -235,6 +235,49 @@ static void test_metrics_counts_budget_forced_yields(void **state)
     weft_runtime_shutdown(rt);
 }
 
+/* A worker that has not parked since it began shows its busy time so far: the open busy span
+ * counts, not only the spans closed by a park. The poll spins until the monotonic clock has
+ * moved 20 ms (no sleep, no luck: the bound is what the spin guarantees). */
+#define SPIN_NS 20000000ull
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+typedef struct busy_spinner {
+    weft_future base;
+    weft_runtime *rt;
+    uint64_t busy_seen;
+} busy_spinner;
+
+static weft_poll busy_spinner_poll(weft_future *f, weft_context *cx)
+{
+    (void)cx;
+    busy_spinner *sp = (busy_spinner *)f;
+    uint64_t start = mono_ns();
+    while (mono_ns() - start < SPIN_NS) {
+    }
+    weft_runtime_metrics m;
+    weft_runtime_metrics_get(sp->rt, &m);
+    sp->busy_seen = m.busy_ns;
+    return WEFT_READY;
+}
+
+static const weft_future_vtable busy_spinner_vt = {busy_spinner_poll, NULL, "busy_spinner"};
+
+static void test_metrics_busy_time_includes_the_open_span(void **state)
+{
+    (void)state;
+    weft_runtime *rt = new_rt(WEFT_CURRENT_THREAD, 1);
+    busy_spinner sp = {{&busy_spinner_vt}, rt, 0};
+    assert_int_equal(weft_block_on(rt, &sp.base), 0);
+    assert_true(sp.busy_seen >= SPIN_NS);
+    weft_runtime_shutdown(rt);
+}
+
 /* Tasks queued and not yet run are visible as queue depth. */
 typedef struct depth_root {
     weft_async co;
@@ -645,6 +688,7 @@ int main(void)
         cmocka_unit_test(test_metrics_multi_thread_sums_workers),
         cmocka_unit_test(test_metrics_idle_worker_parks_and_is_not_busy),
         cmocka_unit_test(test_metrics_counts_budget_forced_yields),
+        cmocka_unit_test(test_metrics_busy_time_includes_the_open_span),
         cmocka_unit_test(test_metrics_queue_depth_counts_queued_tasks),
         cmocka_unit_test(test_metrics_blocking_pool_threads),
         cmocka_unit_test(test_metrics_counts_io_readiness_events),
