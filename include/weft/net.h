@@ -14,7 +14,10 @@
  *
  * Sockets need a runtime built with enable_io, and are created from inside it (a task or
  * block_on); otherwise creation fails with WEFT_ENORUNTIME or WEFT_ENOSYS. A socket belongs
- * to that runtime and must be closed before it is shut down. Under the deterministic
+ * to that runtime and should be closed before it is shut down; closing it afterwards is
+ * harmless (the descriptor is closed and the reactor freed with the last socket), except for a
+ * listener in the middle of an EMFILE back-off, whose timer went with the runtime. Under the
+ * deterministic
  * scheduler the same calls use its simulated network (runtime/net/backend.h explains the
  * contract both implementations keep).
  *

@@ -47,6 +47,11 @@ struct weft__reactor {
     _Atomic(weft__io_source *) release; /* deregistered sources, pushed by any thread */
     _Atomic uint64_t ready_events;  /* [driver owner writes, anyone reads] readiness events
                                        dispatched, for weft/metrics.h */
+    /* One reference for the driver and one per registered source: a socket closed after its
+     * runtime shut down still deregisters from a live epoll set, and the last one frees it. */
+    _Atomic unsigned refs;
+    _Atomic bool dead;              /* the driver is gone: deregistered sources are freed at
+                                       once, nobody turns the reactor any more */
     struct epoll_event events[EVENTS_PER_TURN]; /* [driver owner] */
 };
 
@@ -81,6 +86,8 @@ int weft__reactor_new(weft__reactor **out)
     }
     atomic_init(&r->sleep_state, SLEEP_AWAKE);
     atomic_init(&r->release, NULL);
+    atomic_init(&r->refs, 1);
+    atomic_init(&r->dead, false);
     *out = r;
     return 0;
 }
@@ -91,11 +98,23 @@ static void source_free(weft__io_source *s)
     free(s);
 }
 
-static void release_all(weft__io_source *s)
+static void reactor_unref(weft__reactor *r)
+{
+    if (atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1) {
+        close(r->eventfd);
+        close(r->epfd);
+        free(r);
+    }
+}
+
+/* Free deregistered sources, each giving back its reference (never the last while the
+ * driver holds one). */
+static void release_all(weft__reactor *r, weft__io_source *s)
 {
     while (s) {
         weft__io_source *next = s->release_next;
         source_free(s);
+        reactor_unref(r);
         s = next;
     }
 }
@@ -104,10 +123,9 @@ void weft__reactor_free(weft__reactor *r)
 {
     if (!r)
         return;
-    release_all(atomic_exchange(&r->release, NULL));
-    close(r->eventfd);
-    close(r->epfd);
-    free(r);
+    atomic_store_explicit(&r->dead, true, memory_order_release);
+    release_all(r, atomic_exchange(&r->release, NULL));
+    reactor_unref(r); /* the driver's; sockets still open keep the rest */
 }
 
 /* ---------------------------------------------------------------- dispatch */
@@ -167,7 +185,7 @@ static int timeout_ms(uint64_t ns)
 
 void weft__reactor_turn(weft__reactor *r, uint64_t timeout_ns)
 {
-    release_all(atomic_exchange_explicit(&r->release, NULL, memory_order_acquire));
+    release_all(r, atomic_exchange_explicit(&r->release, NULL, memory_order_acquire));
 
     int tmo = timeout_ms(timeout_ns);
     if (tmo != 0) {
@@ -237,6 +255,7 @@ int weft__io_register(weft__reactor *r, int fd, uint64_t trace_id, weft__io_sour
         source_free(s);
         return weft_os_error(e);
     }
+    atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
     WEFT__EMIT(io_register, trace_id, (uint32_t)fd, (uint8_t)3);
     *out = s;
     return 0;
@@ -255,6 +274,14 @@ void weft__io_deregister(weft__io_source *s)
     pthread_mutex_unlock(&s->lock);
     weft_waker_drop(&rd);
     weft_waker_drop(&wr);
+    if (atomic_load_explicit(&r->dead, memory_order_acquire)) {
+        /* Closed after its runtime shut down: no turn will come to free it. (A close racing
+         * with the shutdown itself may still land on the release list: then the source and
+         * the reactor's memory are leaked, never touched after free.) */
+        source_free(s);
+        reactor_unref(r);
+        return;
+    }
     weft__io_source *head = atomic_load_explicit(&r->release, memory_order_relaxed);
     do {
         s->release_next = head;
