@@ -358,7 +358,7 @@ typedef struct weft__det_entity {
     uint64_t last_step;     /* the last step it was polled at */
 } weft__det_entity;
 
-/* What the root future's wakers point at (det_sched.c): it outlives the scheduler while
+/* What the root future's wakers point at (det_wake.c): it outlives the scheduler while
  * clones remain, because a root future left pending may hold one in a timer or a wait queue
  * that is only dropped after the scheduler is freed. */
 typedef struct weft__det_root_cell {
@@ -426,7 +426,7 @@ struct weft__det {
     uint32_t root;             /* its entity */
     unsigned roots;            /* block_ons so far (the root's ordinal) */
     bool root_done;
-    weft__det_root_cell *root_cell; /* what root wakers point at (det_sched.c) */
+    weft__det_root_cell *root_cell; /* what root wakers point at (det_wake.c) */
     /* Strategy state (strategy.c). */
     uint64_t rng;              /* the strategy's random stream */
     uint64_t *pct_change;      /* PCT change points, ascending */
@@ -477,11 +477,48 @@ bool weft__det_strategy_check_step(weft__det *d, const weft__det_step *done);
 void weft__det_fail(weft__det *d, int kind, const char *sig, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* The root waker's vtable (det_sched.c): a join waker with it means "the root waits". */
+/* The root waker's vtable (det_wake.c): a join waker with it means "the root waits". */
 extern const weft_waker_vtable weft__det_root_waker_vt;
 
 /* Entity of a task id, or NONE. */
 uint32_t weft__det_entity_of(const weft__det *d, uint64_t id);
+
+/* ---------------------------------------------------------------- the scheduler's pieces
+ *
+ * What the det_*.c files share among themselves (det_sched.c's opening comment lists them);
+ * all run on the scheduler's own thread except weft__det_schedule. */
+
+/* det_entity.c. Grow *p (cap elements of elem bytes) to hold `need`: 0 or WEFT_ENOMEM. */
+int weft__det_grow(void **p, uint32_t *cap, uint64_t need, size_t elem);
+/* A new entity for task t, or a root when t is NULL (named in the record too); NONE when out
+ * of memory. */
+uint32_t weft__det_new_entity(weft__det *d, weft_task *t);
+/* Add entity e to the end of the runnable set (no-op when it is there already). */
+void weft__det_make_runnable(weft__det *d, uint32_t e);
+/* Take a notified task's notified reference into the runnable set. */
+void weft__det_enqueue(weft__det *d, weft_task *t);
+/* Take d->runq[idx] out of the runnable set, keeping the others' order. */
+void weft__det_remove_runnable(weft__det *d, uint32_t idx);
+
+/* det_wake.c: the backend's schedule(); take the wakes that came from other threads. */
+void weft__det_schedule(weft__sched *s, weft_task *t, bool is_yield);
+void weft__det_take_foreign(weft__det *d);
+
+/* det_time.c: the virtual clock's read; deliver held-back wakes that are due; settle between
+ * steps; when nothing is runnable, move time to the next event (false when there is none or
+ * it lies past the limit: the failure is recorded). */
+uint64_t weft__det_now_ns(const weft__clock *c);
+void weft__det_release_deferred(weft__det *d);
+void weft__det_settle(weft__det *d);
+bool weft__det_advance_time(weft__det *d);
+
+/* det_step.c: pick and run one task (false when the run must stop); the step and starvation
+ * limits before a step (false: the failure is recorded). */
+bool weft__det_run_one(weft__det *d, weft_future *root_fut);
+bool weft__det_check_limits(weft__det *d);
+
+/* det_finish.c: the backend's shutdown(). */
+int weft__det_shutdown(weft__sched *s, uint64_t deadline_ns);
 
 /* ---------------------------------------------------------------- analysis (failure.c) */
 /* Nothing is runnable and no timer or blocking work is pending: explain why, and record it.
