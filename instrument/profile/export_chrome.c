@@ -292,7 +292,11 @@ int prof_export_chrome(const char *path, FILE *out, prof_export_stats *st, char 
     weft_reader *r;
     int rc = weft_reader_open_trace(path, &r);
     if (rc < 0) {
-        snprintf(err, PROF_ERR_LEN, "%s: %s", path, weft_reader_open_error());
+        const char *why = weft_reader_open_error();
+        if (strstr(why, path)) /* the reader names the file itself */
+            snprintf(err, PROF_ERR_LEN, "%s", why);
+        else
+            snprintf(err, PROF_ERR_LEN, "%s: %s", path, why);
         return rc;
     }
     weft_reader_close(r);
