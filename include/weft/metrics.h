@@ -51,7 +51,8 @@ typedef struct weft_worker_metrics {
     uint64_t overflows;            /* times its full local queue spilled into the global one */
     uint64_t budget_forced_yields; /* polls that spent the whole cooperative budget, so that
                                       the task was made to yield (see weft_coop_proceed) */
-    uint64_t busy_ns;              /* time not parked, up to now (runtime clock) */
+    uint64_t busy_ns;              /* time not parked (runtime clock), up to the worker's last
+                                      park or batch of about 61 polls */
     uint64_t local_queue_depth;    /* tasks in its local queue now */
 } weft_worker_metrics;
 

@@ -27,10 +27,12 @@ typedef struct weft__worker_counters {
     _Atomic uint64_t local_schedules;
     _Atomic uint64_t overflows;
     _Atomic uint64_t budget_forced_yields;
-    _Atomic uint64_t busy_ns;    /* closed busy spans */
-    /* When the current busy span began (runtime clock), 0 while parked: readers add the open
-     * span, so a worker that never parks under load does not show a stale busy time. */
-    _Atomic uint64_t busy_since;
+    _Atomic uint64_t busy_ns;
+    /* The worker thread's own: when the busy time not yet added to busy_ns began (runtime
+     * clock). busy_ns is brought up to date at every park and every maintenance tick (about
+     * every 61 polls), so a worker that never parks under load is at most one batch behind,
+     * and busy_ns only ever grows for the threads that sample it. */
+    uint64_t busy_since;
 } weft__worker_counters;
 
 /* Add `n` to a counter only the calling thread writes. */
@@ -66,32 +68,24 @@ static inline void weft__counters_poll_end(weft__worker_counters *c, bool budget
 }
 
 /* The worker goes to sleep at `now` / wakes up at `now`: close and open its busy span. */
-static inline void weft__counters_close_span(weft__worker_counters *c, uint64_t now)
+/* Add the busy time since the last checkpoint, up to `now`, and start counting from `now`. */
+static inline void weft__counters_checkpoint(weft__worker_counters *c, uint64_t now)
 {
-    uint64_t since = weft__counter_read(&c->busy_since);
-    if (since && now > since)
-        weft__counter_add(&c->busy_ns, now - since);
-    atomic_store_explicit(&c->busy_since, 0, memory_order_relaxed);
+    if (now > c->busy_since)
+        weft__counter_add(&c->busy_ns, now - c->busy_since);
+    c->busy_since = now;
 }
 
+/* The worker goes to sleep at `now` / wakes up at `now`: close and open its busy span. */
 static inline void weft__counters_park(weft__worker_counters *c, uint64_t now)
 {
     weft__counter_inc(&c->parks);
-    weft__counters_close_span(c, now);
+    weft__counters_checkpoint(c, now);
 }
 
 static inline void weft__counters_unpark(weft__worker_counters *c, uint64_t now)
 {
-    atomic_store_explicit(&c->busy_since, now ? now : 1, memory_order_relaxed);
-}
-
-/* Busy time up to `now`, the open span included. Read racily: a park between the two loads
- * can hide the span that just closed from this one reading (never count it twice). */
-static inline uint64_t weft__counters_busy_ns(const weft__worker_counters *c, uint64_t now)
-{
-    uint64_t busy = weft__counter_read(&c->busy_ns);
-    uint64_t since = weft__counter_read(&c->busy_since);
-    return busy + (since && now > since ? now - since : 0);
+    c->busy_since = now;
 }
 
 #endif

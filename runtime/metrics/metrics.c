@@ -18,7 +18,7 @@
 #include "../rt_int.h"
 #include "counters.h"
 
-static void worker_sample(weft__sched *s, unsigned i, uint64_t now, weft_worker_metrics *out)
+static void worker_sample(weft__sched *s, unsigned i, weft_worker_metrics *out)
 {
     memset(out, 0, sizeof *out);
     if (!s->ops->worker_counters)
@@ -32,7 +32,7 @@ static void worker_sample(weft__sched *s, unsigned i, uint64_t now, weft_worker_
     out->local_schedules = weft__counter_read(&c->local_schedules);
     out->overflows = weft__counter_read(&c->overflows);
     out->budget_forced_yields = weft__counter_read(&c->budget_forced_yields);
-    out->busy_ns = weft__counters_busy_ns(c, now);
+    out->busy_ns = weft__counter_read(&c->busy_ns);
     out->local_queue_depth = depth;
 }
 
@@ -41,7 +41,7 @@ int weft_runtime_worker_metrics_get(const weft_runtime *crt, unsigned worker,
 {
     if (!crt || !out || worker >= crt->cfg.worker_threads)
         return WEFT_EINVAL;
-    worker_sample(crt->sched, worker, weft__clock_now(crt->clock), out);
+    worker_sample(crt->sched, worker, out);
     return 0;
 }
 
@@ -63,7 +63,7 @@ int weft_runtime_metrics_get(const weft_runtime *crt, weft_runtime_metrics *out)
         s->ops->global_counters(s, &out->global_queue_depth, &out->remote_schedules);
     for (unsigned i = 0; i < out->workers; i++) {
         weft_worker_metrics w;
-        worker_sample(s, i, out->now_ns, &w);
+        worker_sample(s, i, &w);
         out->polls += w.polls;
         out->parks += w.parks;
         out->steals += w.steals;

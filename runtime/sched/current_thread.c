@@ -209,13 +209,15 @@ static int ct_block_on(weft__sched *s, weft_future *fut)
             WEFT_HOOK(worker_unpark, ct);
             weft__counters_unpark(&ct->counters, weft__clock_now(rt->clock));
         } else {
+            /* Keep busy_ns current for the metrics, once per batch. */
+            weft__counters_checkpoint(&ct->counters, weft__clock_now(rt->clock));
             weft__driver_park(rt->driver, 0); /* fire due timers, take pending unparks */
         }
     }
 
     /* Close the busy span, as a park would: block_on's time counts, the time between two
      * block_on calls does not. */
-    weft__counters_close_span(&ct->counters, weft__clock_now(rt->clock));
+    weft__counters_checkpoint(&ct->counters, weft__clock_now(rt->clock));
     WEFT_HOOK(thread_leave);
     weft__task_cache_leave(&cache, outer_cache);
     weft__tls.rt = NULL;

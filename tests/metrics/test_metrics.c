@@ -6,6 +6,7 @@
  * spawns, a monitor's tasks and polls), bounds where they can (parks, steals).
  */
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -235,9 +236,10 @@ static void test_metrics_counts_budget_forced_yields(void **state)
     weft_runtime_shutdown(rt);
 }
 
-/* A worker that has not parked since it began shows its busy time so far: the open busy span
- * counts, not only the spans closed by a park. The poll spins until the monotonic clock has
- * moved 20 ms (no sleep, no luck: the bound is what the spin guarantees). */
+/* A worker that has not parked since it began shows its busy time: busy_ns is brought up to
+ * date after each batch of polls, not only when the worker parks. A task spins until the
+ * monotonic clock has moved 20 ms (no sleep, no luck: the bound is what the spin guarantees);
+ * the root, woken by its join, reads the metrics without the worker having parked. */
 #define SPIN_NS 20000000ull
 
 static uint64_t mono_ns(void)
@@ -247,34 +249,52 @@ static uint64_t mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-typedef struct busy_spinner {
-    weft_future base;
-    weft_runtime *rt;
-    uint64_t busy_seen;
-} busy_spinner;
-
 static weft_poll busy_spinner_poll(weft_future *f, weft_context *cx)
 {
+    (void)f;
     (void)cx;
-    busy_spinner *sp = (busy_spinner *)f;
     uint64_t start = mono_ns();
     while (mono_ns() - start < SPIN_NS) {
     }
-    weft_runtime_metrics m;
-    weft_runtime_metrics_get(sp->rt, &m);
-    sp->busy_seen = m.busy_ns;
     return WEFT_READY;
 }
 
 static const weft_future_vtable busy_spinner_vt = {busy_spinner_poll, NULL, "busy_spinner"};
 
-static void test_metrics_busy_time_includes_the_open_span(void **state)
+typedef struct busy_root {
+    weft_async co;
+    weft_runtime *rt;
+    weft_join_handle h;
+    uint64_t busy_seen, parks_seen;
+} busy_root;
+
+static weft_poll busy_root_poll(weft_future *f, weft_context *cx)
+{
+    busy_root *r = (busy_root *)f;
+    WEFT_ASYNC_BEGIN(&r->co);
+    {
+        weft_future spin = {&busy_spinner_vt};
+        r->h = weft_spawn(&spin);
+    }
+    WEFT_AWAIT(&r->co, cx, &r->h);
+    weft_runtime_metrics m;
+    weft_runtime_metrics_get(r->rt, &m);
+    r->busy_seen = m.busy_ns;
+    r->parks_seen = m.parks;
+    WEFT_ASYNC_END(&r->co);
+}
+
+static const weft_future_vtable busy_root_vt = {busy_root_poll, weft_async_drop, "busy_root"};
+
+static void test_metrics_busy_time_is_current_without_a_park(void **state)
 {
     (void)state;
     weft_runtime *rt = new_rt(WEFT_CURRENT_THREAD, 1);
-    busy_spinner sp = {{&busy_spinner_vt}, rt, 0};
-    assert_int_equal(weft_block_on(rt, &sp.base), 0);
-    assert_true(sp.busy_seen >= SPIN_NS);
+    busy_root r = {.rt = rt};
+    weft_async_init(&r.co, &busy_root_vt);
+    assert_int_equal(weft_block_on(rt, &r.co.base), 0);
+    assert_int_equal(r.parks_seen, 0);
+    assert_true(r.busy_seen >= SPIN_NS);
     weft_runtime_shutdown(rt);
 }
 
@@ -475,7 +495,8 @@ typedef struct sampler {
     weft_task_monitor *mon;
     _Atomic bool stop;
     bool monotonic;
-    unsigned samples;
+    const char *shrank; /* the first counter seen going down */
+    _Atomic unsigned samples;
 } sampler;
 
 static void *sample_loop(void *arg)
@@ -487,18 +508,25 @@ static void *sample_loop(void *arg)
     while (!atomic_load(&s->stop)) {
         weft_runtime_metrics_get(s->rt, &cur);
         weft_task_monitor_get(s->mon, &tcur);
-        if (cur.polls < prev.polls || cur.spawned_tasks < prev.spawned_tasks ||
-            cur.busy_ns < prev.busy_ns || cur.local_schedules < prev.local_schedules ||
-            tcur.total_poll_count < tprev.total_poll_count ||
-            tcur.instrumented_count < tprev.instrumented_count)
+        const char *shrank = cur.polls < prev.polls                         ? "polls"
+                             : cur.spawned_tasks < prev.spawned_tasks       ? "spawned_tasks"
+                             : cur.busy_ns < prev.busy_ns                   ? "busy_ns"
+                             : cur.local_schedules < prev.local_schedules   ? "local_schedules"
+                             : tcur.total_poll_count < tprev.total_poll_count ? "total_poll_count"
+                             : tcur.instrumented_count < tprev.instrumented_count
+                                 ? "instrumented_count"
+                                 : NULL;
+        if (shrank && s->monotonic) {
             s->monotonic = false;
+            s->shrank = shrank;
+        }
         for (unsigned w = 0; w < cur.workers; w++) {
             weft_worker_metrics wm;
             weft_runtime_worker_metrics_get(s->rt, w, &wm);
         }
         prev = cur;
         tprev = tcur;
-        s->samples++;
+        atomic_fetch_add(&s->samples, 1);
     }
     return NULL;
 }
@@ -513,12 +541,18 @@ static void test_metrics_sampling_while_workers_run(void **state)
     atomic_init(&s.stop, false);
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, sample_loop, &s), 0);
+    /* Samples before, during and after the work, however the threads are scheduled. */
+    while (atomic_load(&s.samples) == 0)
+        sched_yield();
     for (int i = 0; i < 5; i++)
         run_spawner(rt, &mon);
+    unsigned taken = atomic_load(&s.samples);
+    while (atomic_load(&s.samples) < taken + 2)
+        sched_yield();
     atomic_store(&s.stop, true);
     pthread_join(th, NULL);
-    assert_true(s.monotonic);
-    assert_true(s.samples > 0);
+    if (!s.monotonic)
+        fail_msg("%s went down between two samples", s.shrank);
     weft_task_metrics t;
     weft_task_monitor_get(&mon, &t);
     assert_int_equal(t.total_poll_count, 5 * TASKS * (YIELDS + 1));
@@ -688,7 +722,7 @@ int main(void)
         cmocka_unit_test(test_metrics_multi_thread_sums_workers),
         cmocka_unit_test(test_metrics_idle_worker_parks_and_is_not_busy),
         cmocka_unit_test(test_metrics_counts_budget_forced_yields),
-        cmocka_unit_test(test_metrics_busy_time_includes_the_open_span),
+        cmocka_unit_test(test_metrics_busy_time_is_current_without_a_park),
         cmocka_unit_test(test_metrics_queue_depth_counts_queued_tasks),
         cmocka_unit_test(test_metrics_blocking_pool_threads),
         cmocka_unit_test(test_metrics_counts_io_readiness_events),

@@ -254,6 +254,8 @@ static void run_task(weft__mt_worker *w, weft_task *t)
  * driver (it is parked in it and fires them itself, or doing the same thing right now). */
 static void maintenance(weft__mt_worker *w)
 {
+    /* Keep busy_ns current for the metrics, once per event interval. */
+    weft__counters_checkpoint(&w->counters, weft__clock_now(w->shared->base.rt->clock));
     weft__driver *d = w->shared->base.rt->driver;
     if (d && weft__driver_try_lock(d)) {
         weft__driver_park(d, 0);
