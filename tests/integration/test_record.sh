@@ -141,7 +141,12 @@ pids_to_kill+=("$rec_pid")
 if wait_ready "$tmp/killed.out"; then
     prog_pid=$(awk '/^ready / { print $2 }' "$tmp/killed.out")
     pids_to_kill+=("$prog_pid")
-    sleep 0.3 # the recorder commits what an idle program has sent
+    # Kill it once the recorder has committed the work done before "ready" (polled with a
+    # deadline; the check below then proves the kill lost none of it).
+    for _ in $(seq 1 300); do
+        [ "$(q "$db" "SELECT count(*) FROM tasks WHERE outcome = 'ok'")" = 6 ] && break
+        sleep 0.1
+    done
     kill -9 "$prog_pid"
     rc=0
     wait "$rec_pid" || rc=$?
@@ -168,7 +173,13 @@ pids_to_kill+=("$rec_pid")
 if wait_ready "$tmp/interrupted.out"; then
     prog_pid=$(awk '/^ready / { print $2 }' "$tmp/interrupted.out")
     pids_to_kill+=("$prog_pid")
-    sleep 0.5 # idle: the writer has committed everything by now
+    # Wait (with a deadline, not a fixed sleep) until the writer has committed the work done
+    # before "ready", the hog's long poll last among it; then killing it must lose none of it.
+    hog_sql="SELECT count(*) FROM polls JOIN tasks USING (task) WHERE name = 'hog' AND duration_ns >= 30000000"
+    for _ in $(seq 1 300); do
+        [ "$(q "$db" "$hog_sql")" = 1 ] && break
+        sleep 0.1
+    done
     kill -9 "$rec_pid"
     wait "$rec_pid" 2>/dev/null
     kill -9 "$prog_pid"
@@ -181,7 +192,7 @@ if wait_ready "$tmp/interrupted.out"; then
     check "... and the pid of the program it traced" \
         is "$(q "$db" "SELECT value FROM meta WHERE key = 'pid'")" "$prog_pid"
     check "... and the hog's long poll" \
-        is "$(q "$db" "SELECT count(*) FROM polls JOIN tasks USING (task) WHERE name = 'hog' AND duration_ns >= 30000000")" 1
+        is "$(q "$db" "$hog_sql")" 1
     rm -f "/dev/shm/weft-$prog_pid"
 else
     check "the story program said it was ready" false
