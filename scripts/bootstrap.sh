@@ -32,6 +32,9 @@ PACKAGES=(
     pandoc
     # weft import: LTTng traces read with libbabeltrace2
     libbabeltrace2-dev
+    # the fuzz targets of the 'slow' suite (tests/fuzz/): clang and its libFuzzer runtime
+    clang
+    libclang-rt-14-dev
 )
 
 say() { printf '==> %s\n' "$*"; }
