@@ -2,8 +2,8 @@
  *
  * It tells the lab's story, builds the starter and runs it once under the fifo schedule (what a
  * current-thread runtime would do), grades it until the first failing test, and shows that
- * failure: the run is recorded into a trace database with `weft record` and, when it stalled,
- * opened in the console, so the learner sees what each task waits on before reading the code.
+ * failure: the run is recorded into a trace database with `weft record` and opened in the
+ * console, so the learner sees what each task did, or waits on, before reading the code.
  */
 #include <limits.h>
 #include <stdbool.h>
@@ -17,11 +17,10 @@
 #include "lab_spec.h"
 
 /* Record the replay of the finding's schedule into a trace database (weft record, with the
- * program under WEFT_SCHED=replay:...). When the run stalled (a deadlock, a lost wakeup: what
- * each task waits on is the story), show it: the interactive console when stdout is a
- * terminal, else one snapshot frame; the console opens a recording where a deadlock formed.
- * For other failures it only says where the recording is: the recorder stamps events with
- * real time, so a run's virtual-time polls would look instantaneous there. */
+ * program under WEFT_SCHED=replay:...). Show it: the interactive console when stdout is a
+ * terminal, else one snapshot frame; the console opens a recording where a deadlock formed,
+ * or where the failing run stopped. (The recorder stamps a deterministic run's events with
+ * its virtual time, so a poll charged 120 ms shows as 120 ms busy.) */
 static void show_in_console(const lab_paths *lp, const lab_ref *lab, const char *program,
                             const lab_finding *fd)
 {
@@ -64,12 +63,10 @@ static void show_in_console(const lab_paths *lp, const lab_ref *lab, const char 
                lab_shown(log));
         return;
     }
-    bool stalled = strcmp(fd->kind, "deadlock") == 0 || strcmp(fd->kind, "lost-wakeup") == 0 ||
-                   strcmp(fd->kind, "join-stall") == 0 || strcmp(fd->kind, "stall") == 0 ||
-                   strcmp(fd->kind, "timer-stall") == 0;
-    if (!stalled) {
-        /* nothing more to show here */
-    } else if (isatty(STDOUT_FILENO)) {
+    /* Every failure is worth a look: a stall shows what each task waits on; a check that
+     * failed (a long poll, a starved timer) shows each task's busy time and polls, in the
+     * run's virtual time, with the console's warnings. */
+    if (isatty(STDOUT_FILENO)) {
         printf("\n== the failing run in the console (q quits) ==\n");
         char *cargv[] = {self, "console", db, NULL};
         lab_run_logged(cargv, NULL, NULL, NULL);
