@@ -170,6 +170,9 @@ void weft__trace_task_wait_done(uint64_t task, const struct weft_resource *r, un
  * a sink is on. */
 #define weft__hook_worker_queues(w, local, inject) \
     WEFT__EMIT(worker_queues, (w)->index, (uint32_t)(local), (uint32_t)(inject))
+/* The current-thread scheduler's one "worker" is the block_on thread. */
+#define weft__hook_ct_queues(local, inject) \
+    WEFT__EMIT(worker_queues, weft__trace_me.index, (uint32_t)(local), (uint32_t)(inject))
 #define weft__hook_worker_steal(w, victim, n) \
     WEFT__EMIT(worker_steal, (w)->index, (victim)->index, (n))
 #define weft__hook_timer_arm(e, deadline) \

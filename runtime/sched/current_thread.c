@@ -211,6 +211,9 @@ static int ct_block_on(weft__sched *s, weft_future *fut)
         } else {
             /* Keep busy_ns current for the metrics, once per batch. */
             weft__counters_checkpoint(&ct->counters, weft__clock_now(rt->clock));
+            /* And the queue depths for the console's workers view (only while tracing). */
+            WEFT_HOOK(ct_queues, weft__counter_read(&ct->local_len),
+                      atomic_load_explicit(&ct->remote_len, memory_order_relaxed));
             weft__driver_park(rt->driver, 0); /* fire due timers, take pending unparks */
         }
     }
