@@ -42,7 +42,10 @@ static void draw_hist(canvas *cv, int y, int x, int width, const hist *h)
         canvas_text(cv, y, x + c, AT_ACCENT, 1, cv->ascii ? ascii_bars[level] : bars[level]);
     }
     char a[32], b[32];
-    fmt_dur(a, sizeof a, hist_bucket_low((unsigned)lo), cv->ascii);
+    /* The first bucket also holds everything below its nominal low edge (zero durations
+     * under virtual time, for one). */
+    uint64_t low = lo == 0 ? 0 : hist_bucket_low((unsigned)lo);
+    fmt_dur(a, sizeof a, low, cv->ascii);
     fmt_dur(b, sizeof b, h->max, cv->ascii);
     canvas_printf(cv, y + 1, x, AT_DIM, "%s .. %s, %d bucket%s per column", a, b, per,
                   per == 1 ? "" : "s");
