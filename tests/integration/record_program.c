@@ -49,7 +49,10 @@ static weft_poll hog_poll(weft_future *f, weft_context *cx)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     do
         clock_gettime(CLOCK_MONOTONIC, &t);
-    while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < HOG_MS);
+    /* In nanoseconds: the milliseconds of a negative tv_nsec difference round towards zero,
+     * which once ended the spin after 29 ms. */
+    while ((t.tv_sec - t0.tv_sec) * 1000000000LL + (t.tv_nsec - t0.tv_nsec) <
+           HOG_MS * 1000000LL);
     return WEFT_READY;
 }
 
