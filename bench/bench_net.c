@@ -6,8 +6,8 @@
  * 64-byte message (write_all, then read_exact). The figure is round trips per second, timed
  * from the clients' spawn until all 50 are joined.
  *
- * The harness's runtimes are built without I/O (bench/main.c), so this group builds its own
- * of the same flavour with enable_io and enable_time, as Tokio's enable_all() does.
+ * It runs on the harness's runtime, built with I/O and time enabled (bench/main.c), as the
+ * anchor's are with enable_all().
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,18 +197,7 @@ static double tcp_echo_sample(const bench_env *env)
 
 void bench_tcp_echo(const bench_env *env)
 {
-    weft_builder b = env->flavor == WEFT_MULTI_THREAD ? weft_builder_new_multi_thread()
-                                                      : weft_builder_new_current_thread();
-    if (env->flavor == WEFT_MULTI_THREAD)
-        b.worker_threads = 2;
-    b.enable_time = true;
-    b.enable_io = true;
-    bench_env io_env = *env;
-    int err = weft_runtime_new(&b, &io_env.rt);
-    if (err)
-        bench_die("tcp_echo: runtime_new", err);
     double s[BENCH_REPS];
-    bench_repeat(&io_env, tcp_echo_sample, s);
-    bench_emit("tcp_echo_50x2000", &io_env, "rt/s", s);
-    weft_runtime_shutdown(io_env.rt);
+    bench_repeat(env, tcp_echo_sample, s);
+    bench_emit("tcp_echo_50x2000", env, "rt/s", s);
 }

@@ -23,24 +23,14 @@ static const struct {
 } groups[] = {
     {"spawn_many", bench_spawn_many}, /* spawn_many, and spawn_many_remote on mt2 */
     {"yield_many", bench_yield_many},
-#ifdef WEFT_BENCH_HAVE_MPSC
     {"ping_pong", bench_ping_pong},
     {"mpsc_1p1c", bench_mpsc_1p1c},
     {"mpsc_4p1c", bench_mpsc_4p1c},
-#endif
-#ifdef WEFT_BENCH_HAVE_ONESHOT
     {"chained_spawn", bench_chained_spawn},
-#endif
     {"timers_1ms", bench_timers_1ms}, /* timers_1ms_total and timers_1ms_over */
-#ifdef WEFT_BENCH_HAVE_MUTEX
     {"mutex", bench_mutex_8x100k},
-#endif
-#ifdef WEFT_BENCH_HAVE_NET
     {"tcp_echo", bench_tcp_echo}, /* tcp_echo_50x2000: bench_net.c */
-#endif
-#ifdef WEFT_BENCH_HAVE_METRICS
     {"metrics", bench_metrics}, /* the runtime metrics' cost: bench_metrics.c */
-#endif
     {"instrument", bench_instrument}, /* instr_*: the instrumentation's overhead */
 };
 

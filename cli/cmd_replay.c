@@ -87,11 +87,7 @@ static int trace_to_guide(const char *db, const char *program, const char *out, 
 {
     weft_reader *r;
     if (weft_reader_open_trace(db, &r) < 0) {
-        const char *why = weft_reader_open_error();
-        if (strstr(why, db)) /* the reader names the file itself */
-            snprintf(err, err_size, "%s", why);
-        else
-            snprintf(err, err_size, "%s: %s", db, why);
+        snprintf(err, err_size, "%s", weft_reader_open_error()); /* it names the file */
         return -1;
     }
     trace_task *tasks = NULL;

@@ -46,9 +46,9 @@ int source_open_trace(source *s, const char *path)
     int err = weft_reader_open_trace(path, &s->r);
     if (err < 0) {
         const char *why = weft_reader_open_error();
-        if (*why && strstr(why, path)) /* the reader names the file itself */
-            return fail(s, err, "%s%s", why, "");
-        return fail(s, err, "%s: %s", path, *why ? why : weft_strerror(err));
+        if (*why)
+            return fail(s, err, "%s%s", why, ""); /* the reader names the file itself */
+        return fail(s, err, "%s: %s", path, weft_strerror(err));
     }
     s->kind = SOURCE_TRACE;
     snprintf(s->label, sizeof s->label, "%s", path);

@@ -46,18 +46,12 @@ void fmt_res(const model *m, uint64_t id, char *buf, size_t size)
         snprintf(buf, size, "%s #%llu", model_res_kind_name(r->kind), (unsigned long long)id);
 }
 
-/* READ and WRITE are lock modes on an rwlock but data on a socket. */
-static bool is_byte_stream(uint8_t kind)
-{
-    return kind == WEFT_RESOURCE_TCP_STREAM || kind == WEFT_RESOURCE_UNIX_STREAM ||
-           kind == WEFT_RESOURCE_UDP_SOCKET;
-}
-
 static const char *op_verb(uint8_t op, uint8_t kind)
 {
-    if (is_byte_stream(kind) && op == WEFT_OP_READ)
+    bool stream = weft_resource_kind_is_stream((weft_resource_kind)kind);
+    if (stream && op == WEFT_OP_READ)
         return "to read from";
-    if (is_byte_stream(kind) && op == WEFT_OP_WRITE)
+    if (stream && op == WEFT_OP_WRITE)
         return "to write to";
     switch (op) {
     case WEFT_OP_LOCK: return "to lock";

@@ -161,8 +161,8 @@ void weft_reader_info_get(weft_reader *r, weft_reader_info *out);
  * /weft-42 is owned by uid 1000, not 0". Never NULL; "" when there was none. */
 const char *weft_reader_last_error(const weft_reader *r);
 
-/* The message of an open that failed (no reader to ask): valid until the next open on this
- * thread. */
+/* The message of an open that failed (no reader to ask), naming the file or segment it was
+ * about, so a caller prints it as it is: valid until the next open on this thread. */
 const char *weft_reader_open_error(void);
 
 /* ---------------------------------------------------------------- discovery */

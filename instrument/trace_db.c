@@ -442,7 +442,7 @@ int weft_reader_open_trace(const char *path, weft_reader **out)
         return weft__reader_open_fail(WEFT_EINVAL, "no trace database named");
     trace_reader *t = trace_new();
     if (!t)
-        return weft__reader_open_fail(WEFT_ENOMEM, "out of memory");
+        return weft__reader_open_fail(WEFT_ENOMEM, "%.200s: out of memory", path);
     /* Read-only, and not created: a missing file is an error, not a new empty database. */
     int rc = sqlite3_open_v2(path, &t->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {

@@ -43,9 +43,7 @@ static const char *const op_names[WEFT__OP_COUNT_] = {
 
 const char *weft__det_wait_phrase(int op, int kind)
 {
-    /* READ and WRITE are lock modes on an rwlock but data on a socket. */
-    bool byte_stream = kind == WEFT_RESOURCE_TCP_STREAM || kind == WEFT_RESOURCE_UNIX_STREAM ||
-                       kind == WEFT_RESOURCE_UDP_SOCKET;
+    bool byte_stream = kind >= 0 && weft_resource_kind_is_stream((weft_resource_kind)kind);
     if (byte_stream && op == WEFT_OP_READ)
         return "to read from";
     if (byte_stream && op == WEFT_OP_WRITE)
@@ -68,19 +66,14 @@ const char *weft__det_wait_phrase(int op, int kind)
     }
 }
 
-/* READ and WRITE mean lock modes on an rwlock but data on a socket; a step keeps only the
- * resource's name, which for a socket is its kind's ("tcp_stream", ...). */
+/* A step keeps only the resource's name, which for a socket is its kind's ("tcp_stream", ...):
+ * recover the kind from it, so that READ and WRITE read as data, not lock modes. */
 static const char *socket_wait_phrase(int op, const char *name)
 {
-    static const char *const sockets[] = {"tcp_stream", "unix_stream", "udp_socket"};
-    for (size_t i = 0; i < sizeof sockets / sizeof sockets[0]; i++) {
-        if (strcmp(name, sockets[i]) != 0)
-            continue;
-        if (op == WEFT_OP_READ)
-            return "to read from";
-        if (op == WEFT_OP_WRITE)
-            return "to write to";
-    }
+    for (int k = 0; k < WEFT_RESOURCE_KIND_COUNT_; k++)
+        if (weft_resource_kind_is_stream((weft_resource_kind)k) &&
+            strcmp(name, weft_resource_kind_name((weft_resource_kind)k)) == 0)
+            return weft__det_wait_phrase(op, k);
     return weft__det_wait_phrase(op, -1);
 }
 

@@ -92,5 +92,8 @@ typedef struct weft_resource {
 
 const char *weft_resource_kind_name(weft_resource_kind kind);
 const char *weft_resource_op_name(weft_resource_op op);
+/* Whether a kind carries bytes (TCP and Unix streams, UDP sockets): on those, WEFT_OP_READ and
+ * WEFT_OP_WRITE mean moving data, where on an rwlock they are lock modes. */
+bool weft_resource_kind_is_stream(weft_resource_kind kind);
 
 #endif

@@ -292,11 +292,7 @@ int prof_export_chrome(const char *path, FILE *out, prof_export_stats *st, char 
     weft_reader *r;
     int rc = weft_reader_open_trace(path, &r);
     if (rc < 0) {
-        const char *why = weft_reader_open_error();
-        if (strstr(why, path)) /* the reader names the file itself */
-            snprintf(err, PROF_ERR_LEN, "%s", why);
-        else
-            snprintf(err, PROF_ERR_LEN, "%s: %s", path, why);
+        snprintf(err, PROF_ERR_LEN, "%s", weft_reader_open_error()); /* it names the file */
         return rc;
     }
     weft_reader_close(r);

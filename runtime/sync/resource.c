@@ -84,6 +84,12 @@ const char *weft_resource_kind_name(weft_resource_kind kind)
     return (unsigned)kind < WEFT_RESOURCE_KIND_COUNT_ ? names[kind] : "unknown";
 }
 
+bool weft_resource_kind_is_stream(weft_resource_kind kind)
+{
+    return kind == WEFT_RESOURCE_TCP_STREAM || kind == WEFT_RESOURCE_UNIX_STREAM ||
+           kind == WEFT_RESOURCE_UDP_SOCKET;
+}
+
 const char *weft_resource_op_name(weft_resource_op op)
 {
     static const char *const names[] = {
